@@ -1,0 +1,63 @@
+package channels
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/signoff/signoff"
+)
+
+// ErrorBody is the JSON body of every error answer:
+// {"error": {"code": "...", "message": "..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail names the problem: a stable code and a public message.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Status maps an error's kind to an HTTP status.
+func Status(err error) int {
+	switch {
+	case errors.Is(err, signoff.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, signoff.ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, signoff.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, signoff.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, signoff.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, signoff.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError answers c with err's status and JSON body and logs it: client
+// errors at info, server errors at error. The log carries the code and the
+// cause, never the request body.
+func WriteError(c *gin.Context, log *slog.Logger, err error) {
+	status := Status(err)
+	code := signoff.ErrorCode(err)
+	if status >= 500 {
+		log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
+			slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
+			slog.Int("status", status), slog.String("code", code), slog.Any("err", err))
+	} else {
+		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request refused",
+			slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
+			slog.Int("status", status), slog.String("code", code), slog.String("err", err.Error()))
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(2))
+	}
+	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: signoff.ErrorMessage(err)}})
+}
