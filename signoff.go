@@ -284,6 +284,9 @@ type Session struct {
 	Consent    *Consent   `json:"consent,omitempty"`
 	// Slot is the delivery window chosen with OutcomeReschedule.
 	Slot string `json:"slot,omitempty"`
+	// SlotOffer holds the windows offered while choosing a slot, as
+	// "start/end" in RFC 3339, in key order from "1".
+	SlotOffer []string `json:"slot_offer,omitempty"`
 	// Pending is the open follow-up question while State is StateConfirming.
 	Pending string `json:"pending,omitempty"`
 	// Offered is the set of keys the last bot message accepted, so that a

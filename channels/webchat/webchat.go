@@ -1,0 +1,306 @@
+package webchat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/signoff/signoff"
+	"github.com/signoff/signoff/channels"
+	"github.com/signoff/signoff/dialog"
+)
+
+// Conversations is what the chat API needs of the dialog engine.
+type Conversations interface {
+	Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (dialog.Turn, error)
+	Session(ctx context.Context, id signoff.SessionID, token string) (signoff.Session, signoff.Delivery, error)
+}
+
+// Feed delivers transcript lines posted to a session on any node.
+type Feed interface {
+	// Subscribe returns lines posted to id until ctx ends. Lines may be
+	// dropped for a slow reader; Seq shows the gap.
+	Subscribe(ctx context.Context, id signoff.SessionID) (<-chan dialog.Posted, error)
+}
+
+// Limits on what a client may send.
+const (
+	MaxBody      = 16 << 10 // bytes of a message request
+	MaxTextRunes = 2000     // characters of one message
+)
+
+// Handler serves the chat API. Construct it with New.
+type Handler struct {
+	conv      Conversations
+	feed      Feed
+	log       *slog.Logger
+	heartbeat time.Duration
+}
+
+// New returns a chat API over conv and feed.
+func New(conv Conversations, feed Feed, log *slog.Logger) *Handler {
+	return &Handler{conv: conv, feed: feed, log: log, heartbeat: 15 * time.Second}
+}
+
+// Register adds the chat routes to r.
+func (h *Handler) Register(r gin.IRoutes) {
+	r.POST("/v1/sessions/:id/messages", h.postMessage)
+	r.GET("/v1/sessions/:id", h.getSession)
+	r.GET("/v1/sessions/:id/stream", h.stream)
+}
+
+// bearer returns the recipient token: the Authorization header, or for
+// EventSource, which cannot set headers, the "t" query parameter.
+func bearer(c *gin.Context, allowQuery bool) (string, error) {
+	if a := c.GetHeader("Authorization"); a != "" {
+		scheme, tok, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return "", signoff.Errorf(signoff.ErrUnauthorized, "bad_token", "Authorization must be \"Bearer <recipient_token>\"")
+		}
+		return strings.TrimSpace(tok), nil
+	}
+	if allowQuery {
+		if t := c.Query("t"); t != "" {
+			return t, nil
+		}
+	}
+	return "", signoff.Errorf(signoff.ErrUnauthorized, "missing_token", "Authorization: Bearer <recipient_token> is required")
+}
+
+func sessionID(c *gin.Context) (signoff.SessionID, error) {
+	id := c.Param("id")
+	if id == "" || len(id) > 64 {
+		return "", signoff.Errorf(signoff.ErrNotFound, "not_found", "no such session")
+	}
+	return signoff.SessionID(id), nil
+}
+
+// MessageRequest is the body of POST /v1/sessions/{id}/messages.
+type MessageRequest struct {
+	Text *string `json:"text"`
+}
+
+// Reply is one bot message in a MessageResponse.
+type Reply struct {
+	Text    string           `json:"text"`
+	Options []signoff.Option `json:"options,omitempty"`
+}
+
+// MessageResponse answers POST /v1/sessions/{id}/messages.
+type MessageResponse struct {
+	Replies []Reply          `json:"replies"`
+	State   signoff.State    `json:"state"`
+	Outcome *signoff.Outcome `json:"outcome"`
+}
+
+func outcome(o signoff.Outcome) *signoff.Outcome {
+	if o == signoff.OutcomeNone {
+		return nil
+	}
+	return &o
+}
+
+func decodeMessage(r io.Reader) (string, error) {
+	body, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	if err != nil {
+		return "", signoff.Wrap(signoff.ErrInvalid, "bad_body", "the body could not be read", err)
+	}
+	if len(body) > MaxBody {
+		return "", signoff.Errorf(signoff.ErrTooLarge, "body_too_large", "the body is over %d bytes", MaxBody)
+	}
+	var req MessageRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return "", signoff.Wrap(signoff.ErrInvalid, "bad_json", "the body is not a JSON object {\"text\": \"...\"}", err)
+	}
+	if req.Text == nil {
+		return "", signoff.Errorf(signoff.ErrInvalid, "missing_field", "text is required")
+	}
+	if !utf8.ValidString(*req.Text) {
+		return "", signoff.Errorf(signoff.ErrInvalid, "bad_field", "text is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(*req.Text); n > MaxTextRunes {
+		return "", signoff.Errorf(signoff.ErrInvalid, "text_too_long", "text is %d characters; at most %d", n, MaxTextRunes)
+	}
+	return *req.Text, nil
+}
+
+func (h *Handler) postMessage(c *gin.Context) {
+	id, err := sessionID(c)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	token, err := bearer(c, false)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	text, err := decodeMessage(c.Request.Body)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	turn, err := h.conv.Reply(c.Request.Context(), id, token, signoff.Input{Kind: signoff.InputText, Text: text, Channel: signoff.ChannelChat})
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	resp := MessageResponse{Replies: make([]Reply, 0, len(turn.Replies)), State: turn.Session.State, Outcome: outcome(turn.Session.Outcome)}
+	for _, m := range turn.Replies {
+		if m.From != signoff.FromRecipient {
+			resp.Replies = append(resp.Replies, Reply{Text: m.Text, Options: m.Options})
+		}
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// SessionResponse answers GET /v1/sessions/{id}.
+type SessionResponse struct {
+	SessionID  signoff.SessionID  `json:"session_id"`
+	DeliveryID signoff.DeliveryID `json:"delivery_id"`
+	Locale     signoff.Locale     `json:"locale"`
+	State      signoff.State      `json:"state"`
+	Outcome    *signoff.Outcome   `json:"outcome"`
+	Options    []signoff.Option   `json:"options"`
+	Transcript []signoff.Message  `json:"transcript"`
+}
+
+func (h *Handler) getSession(c *gin.Context) {
+	id, err := sessionID(c)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	token, err := bearer(c, true)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	s, _, err := h.conv.Session(c.Request.Context(), id, token)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	opts := s.Offered
+	if opts == nil {
+		opts = []signoff.Option{}
+	}
+	c.JSON(http.StatusOK, SessionResponse{
+		SessionID: s.ID, DeliveryID: s.DeliveryID, Locale: s.Locale, State: s.State,
+		Outcome: outcome(s.Outcome), Options: opts, Transcript: s.Transcript,
+	})
+}
+
+// stream sends every new bot and staff line of the session as an SSE event
+// whose id is the line's index in the transcript. A client that reconnects
+// with Last-Event-ID gets what it missed first.
+func (h *Handler) stream(c *gin.Context) {
+	id, err := sessionID(c)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	token, err := bearer(c, true)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	// Subscribe before reading the transcript, so that nothing posted in
+	// between is lost.
+	posted, err := h.feed.Subscribe(ctx, id)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	s, _, err := h.conv.Session(ctx, id, token)
+	if err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
+	next := len(s.Transcript) // the seq of the first line not yet sent
+	if last := c.GetHeader("Last-Event-ID"); last != "" {
+		if n, err := strconv.Atoi(last); err == nil && n >= -1 && n < len(s.Transcript) {
+			next = n + 1
+		}
+	}
+	w := c.Writer
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(p dialog.Posted) error {
+		if p.Seq < next {
+			return nil
+		}
+		next = p.Seq + 1
+		if p.Message.From == signoff.FromRecipient {
+			return nil
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", p.Seq, b); err != nil {
+			return err
+		}
+		return nil
+	}
+	catchUp := func(s signoff.Session) error {
+		for i := next; i < len(s.Transcript); i++ {
+			if err := send(dialog.Posted{Seq: i, Message: s.Transcript[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := catchUp(s); err != nil {
+		return
+	}
+	fmt.Fprint(w, ": connected\n\n")
+	w.Flush()
+	beat := time.NewTicker(h.heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case p, ok := <-posted:
+			if !ok {
+				return
+			}
+			if p.Seq > next {
+				// Lines were dropped for us: resync from the transcript.
+				s, _, err := h.conv.Session(ctx, id, token)
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						h.log.Warn("stream: resync failed", "session", id, "err", err)
+					}
+					return
+				}
+				if err := catchUp(s); err != nil {
+					return
+				}
+			}
+			if err := send(p); err != nil {
+				return
+			}
+		}
+		w.Flush()
+	}
+}

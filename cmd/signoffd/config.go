@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signoff/signoff/dialog"
+)
+
+// devWebhookSecret is used when SIGNOFF_WEBHOOK_SECRET is unset, so that a
+// fresh checkout runs and the README's walk-through works. It is public.
+const devWebhookSecret = "whsec_c2lnbm9mZi1kZXZlbG9wbWVudC1zZWNyZXQ="
+
+// Config is everything signoffd is told.
+type Config struct {
+	Addr            string        // SIGNOFF_ADDR
+	RedisURL        string        // REDIS_URL; empty runs the embedded store
+	WebhookSecrets  []string      // SIGNOFF_WEBHOOK_SECRET, space- or comma-separated for rotation
+	PublicURL       string        // SIGNOFF_PUBLIC_URL
+	LogLevel        slog.Level    // SIGNOFF_LOG_LEVEL
+	LogFormat       string        // SIGNOFF_LOG_FORMAT: json or text
+	TimerPoll       time.Duration // SIGNOFF_TIMER_POLL
+	ShutdownTimeout time.Duration // SIGNOFF_SHUTDOWN_TIMEOUT
+	Dialog          dialog.Config
+
+	devSecret bool
+}
+
+// LogValue masks the secrets and the Redis password.
+func (c Config) LogValue() slog.Value {
+	redis := "embedded"
+	if c.RedisURL != "" {
+		redis = maskURL(c.RedisURL)
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr), slog.String("redis", redis),
+		slog.Int("webhook_secrets", len(c.WebhookSecrets)), slog.String("public_url", c.PublicURL),
+		slog.Int64("high_value_cents", c.Dialog.HighValueCents),
+		slog.Duration("reply_timeout", c.Dialog.ReplyTimeout), slog.Duration("handoff_timeout", c.Dialog.HandoffTimeout),
+	)
+}
+
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable)"
+		}
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("signoffd", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", env("SIGNOFF_ADDR", ":8080"), "listen address (SIGNOFF_ADDR)")
+	redisURL := fs.String("redis", env("REDIS_URL", ""), "Redis URL; empty runs an embedded in-memory store (REDIS_URL)")
+	secrets := fs.String("webhook-secret", env("SIGNOFF_WEBHOOK_SECRET", ""), "whsec_... webhook secrets, space- or comma-separated (SIGNOFF_WEBHOOK_SECRET)")
+	public := fs.String("public-url", env("SIGNOFF_PUBLIC_URL", ""), "base URL of recipient links (SIGNOFF_PUBLIC_URL)")
+	highValue := fs.Int64("high-value-cents", 0, "declared value above which door and locker are refused (SIGNOFF_HIGH_VALUE_CENTS, default 50000)")
+	replyTimeout := fs.Duration("reply-timeout", 0, "wait for a reply before asking again (SIGNOFF_REPLY_TIMEOUT, default 3m)")
+	handoffTimeout := fs.Duration("handoff-timeout", 0, "wait for a person before offering the menu again (SIGNOFF_HANDOFF_TIMEOUT, default 5m)")
+	logLevel := fs.String("log-level", env("SIGNOFF_LOG_LEVEL", "info"), "debug, info, warn or error (SIGNOFF_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("SIGNOFF_LOG_FORMAT", "json"), "json or text (SIGNOFF_LOG_FORMAT)")
+	poll := fs.Duration("timer-poll", 0, "how often timers are polled (SIGNOFF_TIMER_POLL, default 250ms)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			var b strings.Builder
+			fs.SetOutput(&b)
+			fs.PrintDefaults()
+			return Config{}, fmt.Errorf("usage:\n%s", b.String())
+		}
+		return Config{}, err
+	}
+	c := Config{Addr: *addr, RedisURL: *redisURL, PublicURL: strings.TrimRight(*public, "/"), LogFormat: *logFormat, ShutdownTimeout: 10 * time.Second}
+	var err error
+	num := func(flagVal int64, key string) int64 {
+		if flagVal != 0 || err != nil {
+			return flagVal
+		}
+		if v := getenv(key); v != "" {
+			n, perr := strconv.ParseInt(v, 10, 64)
+			if perr != nil || n < 0 {
+				err = fmt.Errorf("%s: %q is not a non-negative whole number", key, v)
+			}
+			return n
+		}
+		return 0
+	}
+	dur := func(flagVal time.Duration, key string, def time.Duration) time.Duration {
+		if flagVal != 0 || err != nil {
+			return flagVal
+		}
+		if v := getenv(key); v != "" {
+			d, perr := time.ParseDuration(v)
+			if perr != nil || d <= 0 {
+				err = fmt.Errorf("%s: %q is not a positive duration such as 90s or 3m", key, v)
+			}
+			return d
+		}
+		return def
+	}
+	c.Dialog.HighValueCents = num(*highValue, "SIGNOFF_HIGH_VALUE_CENTS")
+	c.Dialog.ReplyTimeout = dur(*replyTimeout, "SIGNOFF_REPLY_TIMEOUT", 3*time.Minute)
+	c.Dialog.HandoffTimeout = dur(*handoffTimeout, "SIGNOFF_HANDOFF_TIMEOUT", 5*time.Minute)
+	c.TimerPoll = dur(*poll, "SIGNOFF_TIMER_POLL", 250*time.Millisecond)
+	if err != nil {
+		return Config{}, err
+	}
+	for _, s := range strings.FieldsFunc(*secrets, func(r rune) bool { return r == ' ' || r == ',' }) {
+		c.WebhookSecrets = append(c.WebhookSecrets, s)
+	}
+	if len(c.WebhookSecrets) == 0 {
+		c.WebhookSecrets, c.devSecret = []string{devWebhookSecret}, true
+	}
+	for _, s := range c.WebhookSecrets {
+		if !strings.HasPrefix(s, "whsec_") {
+			return Config{}, errors.New("SIGNOFF_WEBHOOK_SECRET: each secret must look like whsec_<base64 key>")
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return Config{}, fmt.Errorf("SIGNOFF_LOG_LEVEL: %w", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return Config{}, fmt.Errorf("SIGNOFF_LOG_FORMAT: %q is neither json nor text", c.LogFormat)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return Config{}, fmt.Errorf("SIGNOFF_ADDR: %w", err)
+	}
+	if c.PublicURL == "" {
+		host, port, _ := net.SplitHostPort(c.Addr)
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, fmt.Errorf("SIGNOFF_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
+	}
+	return c, nil
+}
+
+func newLogger(w io.Writer, c Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
