@@ -23,8 +23,9 @@ rpid=$!
 for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 REDIS_URL="redis://127.0.0.1:$rport/0" SIGNOFF_ADDR="127.0.0.1:$sport" SIGNOFF_WEBHOOK_SECRET="$secret" \
-	SIGNOFF_LOG_LEVEL=warn bin/signoffd >"$tmp/signoffd.log" 2>&1 &
+	SIGNOFF_LOG_LEVEL=warn SIGNOFF_DEBUG_ADDR="${SIGNOFF_DEBUG_ADDR:-}" bin/signoffd >"$tmp/signoffd.log" 2>&1 &
 spid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null && break; sleep 0.1; done
 
+if [[ -n ${PROFILE:-} ]]; then (sleep 1; curl -s "http://$SIGNOFF_DEBUG_ADDR/debug/pprof/profile?seconds=3" -o "$PROFILE") & fi
 bin/signoffctl bench -url "http://127.0.0.1:$sport" -secret "$secret" -redis "redis://127.0.0.1:$rport/1" "$@"

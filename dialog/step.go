@@ -361,6 +361,9 @@ func (t *turn) leaveSlot() {
 
 // restState is where a conversation rests when nothing is pending.
 func (t *turn) restState() signoff.State {
+	if t.d.Status == signoff.StatusDelivered {
+		return signoff.StateAwaitingReceipt
+	}
 	if t.s.Outcome != signoff.OutcomeNone && t.s.Outcome != signoff.OutcomeHandoff {
 		return signoff.StateArranged
 	}
@@ -379,7 +382,7 @@ func (t *turn) receipt(r Reply, raw string, ch signoff.Channel) {
 		key = "2"
 	case ReplyQuestion:
 		t.say(t.answer(r.Topic), nil)
-		t.offerReceipt("delivered.ask")
+		t.offerReceipt()
 		return
 	}
 	switch key {
@@ -424,8 +427,7 @@ func (t *turn) ambiguous(r Reply, offered []signoff.Option) {
 	if t.s.Locale == signoff.LocaleEN {
 		or = ", "
 	}
-	t.say(t.cat.Text("ambiguous", "a", strings.Join(names[:len(names)-1], or), "b", names[len(names)-1]), opts)
-	t.wait(t.cfg.ReplyTimeout)
+	t.offerWith(t.cat.Text("ambiguous", "a", strings.Join(names[:len(names)-1], or), "b", names[len(names)-1]), opts)
 }
 
 func (t *turn) unclear(r Reply) {
@@ -435,7 +437,7 @@ func (t *turn) unclear(r Reply) {
 		head = t.cat.Text("negated", "label", t.cat.Text("menu."+r.Negated[0]))
 	}
 	if t.s.Unclear >= 3 {
-		head = t.cat.Text("unclear.person") + t.sep() + head
+		head = t.cat.Text("unclear.person")
 	}
 	opts := t.current()
 	if len(r.Negated) > 0 {
@@ -464,8 +466,7 @@ func (t *turn) repeat() {
 	for i := len(t.s.Transcript) - 1; i >= 0; i-- {
 		m := t.s.Transcript[i]
 		if m.From == signoff.FromBot && len(m.Options) > 0 {
-			t.say(m.Text, m.Options)
-			t.wait(t.cfg.ReplyTimeout)
+			t.offerWith(m.Text, m.Options)
 			return
 		}
 	}
@@ -491,10 +492,10 @@ func (t *turn) timeout() {
 		t.s.State = t.restState()
 		if t.s.Outcome == signoff.OutcomeHandoff {
 			t.s.Outcome = signoff.OutcomeNone
-			t.s.State = signoff.StateAwaitingChoice
+			t.s.State = t.restState()
 		}
 		t.s.HandoffReason = ""
-		t.offerWith(t.cat.Text("handoff.unclaimed"), t.mainMenu())
+		t.say(t.cat.Text("handoff.unclaimed"), t.current())
 		t.stopWaiting() // told once; no more pings
 	case signoff.StateAwaitingChoice, signoff.StateConfirming, signoff.StateAwaitingReceipt:
 		if t.s.Reprompts < t.cfg.MaxReprompts {
@@ -525,9 +526,16 @@ func (t *turn) mainMenu() []signoff.Option { return Menu(t.cfg, t.s.Locale, t.d)
 // offer says the prompt named head with the current options and waits.
 func (t *turn) offer(head string) { t.offerWith(t.cat.Text(head), t.current()) }
 
+// offerWith says text with opts and, if the conversation awaits an answer,
+// starts the reply timer.
 func (t *turn) offerWith(text string, opts []signoff.Option) {
 	t.say(text, opts)
-	t.wait(t.cfg.ReplyTimeout)
+	switch t.s.State {
+	case signoff.StateAwaitingChoice, signoff.StateConfirming, signoff.StateAwaitingReceipt:
+		t.wait(t.cfg.ReplyTimeout)
+	default:
+		t.stopWaiting()
+	}
 }
 
 func (t *turn) label(o signoff.Outcome) string {
@@ -606,7 +614,7 @@ func Update(cfg Config, s signoff.Session, before, after signoff.Delivery, ev si
 		t.s.State = signoff.StateAwaitingReceipt
 		t.s.Pending = ""
 		t.s.Reprompts = 0
-		t.offerReceipt("delivered.ask")
+		t.offerReceipt()
 	case ev == signoff.EventFailed || (after.Status == signoff.StatusFailed && before.Status != signoff.StatusFailed):
 		t.s.State = signoff.StateFailed
 		t.stopWaiting()
@@ -628,12 +636,14 @@ func Update(cfg Config, s signoff.Session, before, after signoff.Delivery, ev si
 	return t.result()
 }
 
-func (t *turn) offerReceipt(head string) {
-	label := t.label(t.s.Outcome)
-	if t.s.Outcome == signoff.OutcomeNone || t.s.Outcome == signoff.OutcomeHandoff {
-		label = t.status(signoff.StatusDelivered)
+// offerReceipt asks whether the recipient has the parcel, naming where it
+// was left when they chose a place.
+func (t *turn) offerReceipt() {
+	text := t.cat.Text("delivered.ask.plain")
+	if t.s.Outcome.NeedsConsent() {
+		text = t.cat.Text("delivered.ask", "label", t.label(t.s.Outcome))
 	}
-	t.offerWith(t.cat.Text(head, "label", label), t.receiptOptions())
+	t.offerWith(text, t.receiptOptions())
 }
 
 func (t *turn) receiptOptions() []signoff.Option {

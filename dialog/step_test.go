@@ -121,12 +121,12 @@ func play(t *testing.T, cfg Config, d signoff.Delivery, script []step) (string, 
 			}
 			s, acts = Step(cfg, s, d, signoff.Input{Kind: signoff.InputText, Text: st.text, Channel: ch, At: now})
 		}
+		render(s)
 		for _, a := range acts {
 			if a.Kind != signoff.ActSay {
 				fmt.Fprintf(&b, "           action: %s %s%s\n", a.Kind, a.Outcome, a.Reason)
 			}
 		}
-		render(s)
 		if st.check != nil {
 			st.check(t, s)
 		}
@@ -290,9 +290,10 @@ func TestConversations(t *testing.T) {
 				say(1*minute, "video call"),
 				event(20*minute, signoff.EventDelivered, delivered),
 				say(21*minute, "2"),
-				say(22*minute, "hello?"),
+				{after: 22 * minute, text: "hello?", check: wantState(signoff.StateHandoff, signoff.OutcomeVideo)},
+				tick(27 * minute),
 			},
-			final: wantState(signoff.StateHandoff, signoff.OutcomeVideo),
+			final: wantState(signoff.StateAwaitingReceipt, signoff.OutcomeVideo),
 		},
 	}
 	for _, tt := range tests {

@@ -107,6 +107,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := c.validate(); err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "bench: %s\n", c)
 	r, err := bench(ctx, c)
 	if err != nil {
 		return err
@@ -177,6 +178,9 @@ func (r *benchReport) print(w io.Writer) {
 			name = "(none)"
 		}
 		outs = append(outs, fmt.Sprintf("%s %d", name, r.Outcomes[k]))
+	}
+	if len(outs) == 0 {
+		outs = []string{"-"}
 	}
 	fmt.Fprintf(w, "outcomes after the last turn: %s\n", strings.Join(outs, ", "))
 	if n := r.errors(); n > 0 {
@@ -302,7 +306,7 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 		r.ErrorSamples = appendSamples(r.ErrorSamples, w.samples)
 	}
 	r.Turns = summarize(turns, turnErrs, elapsed)
-	r.Webhooks = summarize(hooks, hookErrs, elapsed)
+	r.Webhooks = summarize(hooks, hookErrs, 0) // latency only: the phase is not theirs alone
 
 	bl, samples, err := baseline(ctx, client, rdb, conc, turnsPerRecipient*c.Recipients, "signoffctl:bench:"+run+":")
 	if err != nil {
@@ -507,6 +511,9 @@ func baseline(ctx context.Context, client *http.Client, rdb redis.UniversalClien
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
+		// A connection dialled but never used counts as busy to Shutdown
+		// for its first five seconds: close ours first.
+		client.CloseIdleConnections()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		srv.Shutdown(sctx)
 		cancel()

@@ -184,7 +184,6 @@ func chat(ctx context.Context, api *apiClient, stdin io.Reader, stdout, stderr i
 				continue
 			}
 			var answer replyAnswer
-			p.typed(text)
 			rctx, rcancel := context.WithTimeout(ctx, requestTimeout)
 			err := api.call(rctx, http.MethodPost, "/messages", map[string]string{"text": text}, &answer)
 			rcancel()
@@ -233,15 +232,15 @@ func readLines(r io.Reader, lines chan<- inputLine, done <-chan struct{}) {
 }
 
 // chatPrinter prints a chat and remembers enough to print each message once
-// although most arrive twice: a reply comes in the answer to the POST and
-// again on the stream, and a typed line comes back on the stream too.
+// although replies arrive twice: in the answer to the POST and again on the
+// stream.
 type chatPrinter struct {
 	w io.Writer
 	// lastSeq is the index of the newest transcript line printed; the
 	// stream's older lines (a replay after reconnecting) are dropped.
 	lastSeq int
-	// pending counts, by speaker and text, the lines shown (or typed)
-	// before the stream delivered them; the stream's copy is dropped.
+	// pending counts, by speaker and text, the replies printed from POST
+	// answers whose copy on the stream is still to come, and is dropped.
 	pending  map[msgKey]int
 	npending int
 }
@@ -268,10 +267,6 @@ func (p *chatPrinter) session(v sessionView) {
 	p.status(v.State, v.Outcome)
 }
 
-// typed notes a line the recipient typed here, so that its echo on the
-// stream is not printed.
-func (p *chatPrinter) typed(text string) { p.expect(msgKey{signoff.FromRecipient, text}) }
-
 // answered prints the answer to a typed line.
 func (p *chatPrinter) answered(a replyAnswer) {
 	for _, r := range a.Replies {
@@ -282,11 +277,16 @@ func (p *chatPrinter) answered(a replyAnswer) {
 }
 
 // streamed prints a line from the stream unless it was printed already.
+// The recipient's own lines are never printed from the stream: they were
+// typed here (the server does not send them anyway).
 func (p *chatPrinter) streamed(m posted) {
 	if m.Seq <= p.lastSeq {
 		return
 	}
 	p.lastSeq = m.Seq
+	if m.Message.From == signoff.FromRecipient {
+		return
+	}
 	k := msgKey{m.Message.From, m.Message.Text}
 	if p.pending[k] > 0 {
 		p.pending[k]--
@@ -390,9 +390,8 @@ func followOnce(ctx context.Context, api *apiClient, last *int, post func(stream
 	req.Header.Set("Authorization", "Bearer "+api.token)
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
-	if *last >= 0 {
-		req.Header.Set("Last-Event-ID", strconv.Itoa(*last))
-	}
+	// -1 (an empty transcript) asks for everything.
+	req.Header.Set("Last-Event-ID", strconv.Itoa(*last))
 	resp, err := api.http.Do(req)
 	if err != nil {
 		return err
@@ -419,10 +418,9 @@ func followOnce(ctx context.Context, api *apiClient, last *int, post func(stream
 		if json.Unmarshal([]byte(ev.Data), &m) != nil || m.Message.From == "" {
 			continue // not a transcript line: another kind of event
 		}
-		if m.Seq <= *last {
-			continue
-		}
-		*last = m.Seq
+		// The printer drops what it has seen; *last only says where to
+		// resume.
+		*last = max(*last, m.Seq)
 		if !post(streamNote{msg: m}) {
 			return ctx.Err()
 		}

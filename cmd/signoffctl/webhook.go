@@ -20,6 +20,9 @@ import (
 // webhookPath is where the server takes order events.
 const webhookPath = "/v1/webhooks/orders"
 
+// headerDuplicate marks the server's answer to a webhook-id it had seen.
+const headerDuplicate = "Webhook-Duplicate"
+
 const webhookUsage = `usage: signoffctl webhook [-url U] [-secret whsec_...] [-type T] [-id ID]
                           (-file event.json | -delivery ID [field flags])
 
@@ -154,6 +157,9 @@ func sendWebhookCmd(ctx context.Context, client *http.Client, c webhookConfig, s
 		return fmt.Errorf("reading the answer: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s (webhook-id %s)\n", resp.Status, id)
+	if resp.Header.Get(headerDuplicate) != "" {
+		fmt.Fprintln(stdout, "duplicate: the server had already processed this webhook-id; this is its first answer")
+	}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, answer, "", "  ") == nil {
 		pretty.WriteByte('\n')

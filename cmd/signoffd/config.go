@@ -29,6 +29,7 @@ type Config struct {
 	LogFormat       string        // SIGNOFF_LOG_FORMAT: json or text
 	TimerPoll       time.Duration // SIGNOFF_TIMER_POLL
 	ShutdownTimeout time.Duration // SIGNOFF_SHUTDOWN_TIMEOUT
+	DebugAddr       string        // SIGNOFF_DEBUG_ADDR: pprof, off when empty
 	Dialog          dialog.Config
 
 	devSecret bool
@@ -80,6 +81,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	handoffTimeout := fs.Duration("handoff-timeout", 0, "wait for a person before offering the menu again (SIGNOFF_HANDOFF_TIMEOUT, default 5m)")
 	logLevel := fs.String("log-level", env("SIGNOFF_LOG_LEVEL", "info"), "debug, info, warn or error (SIGNOFF_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("SIGNOFF_LOG_FORMAT", "json"), "json or text (SIGNOFF_LOG_FORMAT)")
+	debugAddr := fs.String("debug-addr", env("SIGNOFF_DEBUG_ADDR", ""), "serve pprof on this address, e.g. 127.0.0.1:6060 (SIGNOFF_DEBUG_ADDR)")
 	poll := fs.Duration("timer-poll", 0, "how often timers are polled (SIGNOFF_TIMER_POLL, default 250ms)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,7 +92,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 		return Config{}, err
 	}
-	c := Config{Addr: *addr, RedisURL: *redisURL, PublicURL: strings.TrimRight(*public, "/"), LogFormat: *logFormat, ShutdownTimeout: 10 * time.Second}
+	c := Config{Addr: *addr, RedisURL: *redisURL, PublicURL: strings.TrimRight(*public, "/"), LogFormat: *logFormat, DebugAddr: *debugAddr, ShutdownTimeout: 10 * time.Second}
 	var err error
 	num := func(flagVal int64, key string) int64 {
 		if flagVal != 0 || err != nil {

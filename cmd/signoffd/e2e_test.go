@@ -139,13 +139,13 @@ func opening(delivery string) map[string]any {
 	return map[string]any{
 		"type": "delivery.out_for_delivery", "timestamp": time.Now().UTC().Format(time.RFC3339),
 		"data": map[string]any{
-			"delivery_id": delivery,
-			"recipient":   map[string]any{"name": "王芳", "phone": "13912345678", "locale": "zh-CN", "time_zone": "Asia/Shanghai"},
-			"courier":     map[string]any{"id": "C-7", "name": "李师傅", "phone": "13800001111"},
-			"address":     "幸福路 8 号",
-			"eta":         time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339),
-			"status":      "out_for_delivery",
-			"last_location": "幸福路营业部",
+			"delivery_id":    delivery,
+			"recipient":      map[string]any{"name": "王芳", "phone": "13912345678", "locale": "zh-CN", "time_zone": "Asia/Shanghai"},
+			"courier":        map[string]any{"id": "C-7", "name": "李师傅", "phone": "13800001111"},
+			"address":        "幸福路 8 号",
+			"eta":            time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339),
+			"status":         "out_for_delivery",
+			"last_location":  "幸福路营业部",
 			"pickup_station": map[string]any{"name": "幸福路菜鸟驿站", "address": "幸福路 10 号", "hours": "08:00-21:00"},
 		},
 	}
@@ -274,7 +274,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Fatalf("webhook signed with another secret: %d %v, want 401", status, open)
 	}
-	if !strings.Contains(srv.logs.String(), "in memory") && !strings.Contains(srv.logs.String(), "in-memory") {
+	if !strings.Contains(srv.logs.String(), "EMBEDDED STORE") {
 		t.Errorf("no loud line about the embedded store in:\n%s", srv.logs)
 	}
 	if !strings.Contains(srv.logs.String(), "development secret") {

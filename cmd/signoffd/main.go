@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on SIGNOFF_DEBUG_ADDR
 	"os"
 	"os/signal"
 	"syscall"
@@ -100,6 +101,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	})
 	g.Go(func() error { return engine.RunTimers(gctx, cfg.TimerPoll) })
+	if cfg.DebugAddr != "" {
+		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("pprof listening", "addr", cfg.DebugAddr)
+		g.Go(func() error {
+			go func() { <-gctx.Done(); dbg.Close() }()
+			if err := dbg.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")

@@ -1,0 +1,172 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/signoff/signoff"
+	"github.com/signoff/signoff/dialog"
+)
+
+// listenerBuffer is how many lines a listener may fall behind before lines
+// are dropped for it.
+const listenerBuffer = 64
+
+var errClosed = errors.New("redisstore: store closed")
+
+// Subscribe returns the lines posted to session id by a Commit on any node,
+// from the moment it returns until ctx ends, when the channel is closed. A
+// listener that falls behind loses lines rather than holding up the others;
+// the gap shows in Posted.Seq, and the transcript has them all. Lines may
+// also be lost while the connection to Redis is re-established.
+//
+// All subscriptions of a Store share one pattern subscription (so:ev:*) on
+// one connection, made by the first call. It returns an error of kind
+// signoff.ErrUnavailable when that subscription cannot be made.
+func (s *Store) Subscribe(ctx context.Context, id signoff.SessionID) (<-chan dialog.Posted, error) {
+	if err := s.hub.start(ctx, s.rdb, s.log); err != nil {
+		return nil, err
+	}
+	l := &listener{ch: make(chan dialog.Posted, listenerBuffer)}
+	if err := s.hub.add(id, l); err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() { s.hub.remove(id, l) })
+	return l.ch, nil
+}
+
+type listener struct {
+	ch      chan dialog.Posted
+	dropped int // guarded by hub.mu
+}
+
+// hub fans the one pattern subscription out to the listeners of this Store.
+type hub struct {
+	startMu sync.Mutex // serialises start and close
+	ps      *redis.PubSub
+	done    chan struct{} // closed when the reading goroutine exits
+
+	mu     sync.Mutex
+	closed bool
+	subs   map[signoff.SessionID]map[*listener]struct{}
+}
+
+// start makes the pattern subscription if there is none, and returns once
+// Redis has confirmed it, so that nothing published after Subscribe returns
+// is missed.
+func (h *hub) start(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) error {
+	h.startMu.Lock()
+	defer h.startMu.Unlock()
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	if h.ps != nil {
+		return nil
+	}
+	ps := rdb.PSubscribe(ctx, eventPrefix+"*")
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return fail("subscribe", err)
+	}
+	h.ps, h.done = ps, make(chan struct{})
+	msgs := ps.Channel(redis.WithChannelSize(1024))
+	go func() {
+		defer close(h.done)
+		for m := range msgs {
+			h.dispatch(m, log)
+		}
+	}()
+	return nil
+}
+
+func (h *hub) add(id signoff.SessionID, l *listener) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return errClosed
+	}
+	if h.subs == nil {
+		h.subs = make(map[signoff.SessionID]map[*listener]struct{})
+	}
+	set := h.subs[id]
+	if set == nil {
+		set = make(map[*listener]struct{})
+		h.subs[id] = set
+	}
+	set[l] = struct{}{}
+	return nil
+}
+
+// remove ends a listener, if it has not been ended already.
+func (h *hub) remove(id signoff.SessionID, l *listener) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set := h.subs[id]
+	if _, ok := set[l]; !ok {
+		return
+	}
+	delete(set, l)
+	if len(set) == 0 {
+		delete(h.subs, id)
+	}
+	close(l.ch)
+}
+
+// dispatch hands one message to its session's listeners without ever
+// waiting for one.
+func (h *hub) dispatch(m *redis.Message, log *slog.Logger) {
+	id := signoff.SessionID(strings.TrimPrefix(m.Channel, eventPrefix))
+	h.mu.Lock()
+	n := len(h.subs[id])
+	h.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	var p dialog.Posted
+	if err := decode(m.Payload, &p); err != nil {
+		log.Warn("redisstore: undecodable event", "channel", m.Channel, "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for l := range h.subs[id] {
+		select {
+		case l.ch <- p:
+		default:
+			l.dropped++
+			if l.dropped == 1 || l.dropped%100 == 0 {
+				log.Debug("redisstore: slow listener, line dropped", "session", id, "seq", p.Seq, "dropped", l.dropped)
+			}
+		}
+	}
+}
+
+// close ends the subscription and every listener.
+func (h *hub) close() {
+	h.startMu.Lock()
+	defer h.startMu.Unlock()
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	if h.ps != nil {
+		_ = h.ps.Close()
+		<-h.done
+		h.ps = nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, set := range h.subs {
+		for l := range set {
+			close(l.ch)
+		}
+		delete(h.subs, id)
+	}
+}

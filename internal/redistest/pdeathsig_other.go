@@ -1,0 +1,9 @@
+//go:build !linux
+
+package redistest
+
+import "os/exec"
+
+// parentDeathSignal does nothing where the platform has no such signal; Main
+// and test cleanups stop the servers.
+func parentDeathSignal(cmd *exec.Cmd) {}
