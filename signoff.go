@@ -184,9 +184,12 @@ type Delivery struct {
 	Events             []TrackingEvent `json:"events,omitempty"`
 	FailureReason      string          `json:"failure_reason,omitempty"`
 
-	// AsOf is the timestamp of the newest order event merged in; an event
-	// older than it adds history but changes no current fact.
+	// AsOf is the timestamp of the newest order event merged in.
 	AsOf time.Time `json:"as_of"`
+	// Stamps holds, per field name (the JSON names above), the timestamp of
+	// the order event that last set it, so that a late event never
+	// overwrites a field a newer event set.
+	Stamps map[string]time.Time `json:"stamps,omitempty"`
 	// Version counts stored revisions, for optimistic concurrency. Zero means
 	// never stored.
 	Version int64 `json:"version"`

@@ -41,9 +41,9 @@ type step struct {
 	after time.Duration // since t0
 	text  string        // a recipient's reply, when not empty
 	ch    signoff.Channel
-	tick  bool                                 // the session's timer fires
-	event signoff.EventType                    // an order event, when not empty
-	facts func(d *signoff.Delivery)            // what the event changes
+	tick  bool                                  // the session's timer fires
+	event signoff.EventType                     // an order event, when not empty
+	facts func(d *signoff.Delivery)             // what the event changes
 	check func(t *testing.T, s signoff.Session) // an assertion after the step
 }
 

@@ -85,7 +85,8 @@ type Change struct {
 	Answer []byte
 
 	// TTL, when positive, makes every key of the delivery expire after it
-	// (the conversation ended).
+	// (the conversation ended). Webhook answers keep their own idempotency
+	// window, so that a retry after the TTL is still recognised.
 	TTL time.Duration
 }
 

@@ -40,8 +40,8 @@ const (
 // stream's time line (the audio given to Process so far, from 0) its tone
 // began, to within a block.
 type DTMFEvent struct {
-	Key byte // '0'-'9', '*', '#', 'A'-'D'; 0 for no event
-	At  time.Duration
+	Key byte          // '0'-'9', '*', '#', 'A'-'D'; 0 for no event
+	At  time.Duration // where its tone began
 }
 
 // A DTMFDetector finds keypad tones in a stream of PCM (in-band DTMF, for

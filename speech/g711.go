@@ -8,8 +8,9 @@ import (
 // G.711 (ITU-T, 1988) companding: PCMU (μ-law, RTP payload type 0) and PCMA
 // (A-law, payload type 8), both 8 kHz and one byte a sample. Decoding is a
 // table lookup; encoding finds the segment with one bit-length instruction.
-// The 16-bit forms here are the G.711 tables scaled by 4 (μ-law, 14-bit) and
-// 8 (A-law, 13-bit), as in the reference code of G.191.
+// Samples are 16-bit, the G.711 scales (14-bit μ-law, 13-bit A-law)
+// left-justified, and every code and sample matches the ITU-T G.191
+// reference code (g711.c of the Software Tool Library) bit for bit.
 
 var (
 	mulawTable = func() (t [256]int16) {
@@ -31,20 +32,17 @@ const (
 	mulawClip = 32635 // 32767 - mulawBias: the largest magnitude μ-law encodes
 )
 
-// MulawEncode returns the μ-law code of a 16-bit sample. Magnitudes above
-// 32635 saturate to the largest code.
+// MulawEncode returns the μ-law code of a 16-bit sample, as the G.191
+// reference code does (negative samples by their one's complement, so that
+// -1 is the negative zero 0x7F). Magnitudes above 32635 saturate.
 func MulawEncode(s int16) byte {
 	x := int32(s)
-	sign := byte(0)
-	if x < 0 {
-		x = -x
-		sign = 0x80
-	}
-	x = min(x, mulawClip) + mulawBias
+	neg := x >> 31 // -1 for negative samples: no branch to mispredict
+	x = min(x^neg, mulawClip) + mulawBias
 	// x is in [0x84, 0x7FFF]: bit length 8..15 is segment 0..7.
 	seg := bits.Len32(uint32(x)) - 8
 	mant := byte(x>>(seg+3)) & 0x0F
-	return ^(sign | byte(seg)<<4 | mant)
+	return ^(byte(neg&0x80) | byte(seg)<<4 | mant)
 }
 
 // MulawDecode returns the 16-bit sample of a μ-law code (-32124..32124).
@@ -59,24 +57,16 @@ func mulawToLinear(u byte) int16 {
 	return int16(t - mulawBias)
 }
 
-// AlawEncode returns the A-law code of a 16-bit sample.
+// AlawEncode returns the A-law code of a 16-bit sample (even bits inverted,
+// as on the wire).
 func AlawEncode(s int16) byte {
 	x := int32(s) >> 3 // 13-bit
-	mask := byte(0xD5)
-	if x < 0 {
-		mask = 0x55
-		x = -x - 1
-	}
-	// x is in [0, 4095]: segment 0 and 1 share a step; above, the bit
-	// length fixes the segment.
-	var b byte
-	if x < 32 {
-		b = byte(x >> 1)
-	} else {
-		seg := bits.Len32(uint32(x)) - 5
-		b = byte(seg)<<4 | byte(x>>seg)&0x0F
-	}
-	return b ^ mask
+	neg := x >> 31
+	x ^= neg // 0..4095
+	// Segments 0 and 1 share a step; above, the bit length is the segment.
+	seg := max(bits.Len32(uint32(x))-5, 0)
+	b := byte(seg)<<4 | byte(x>>max(seg, 1))&0x0F
+	return b ^ (0xD5 ^ byte(neg&0x80))
 }
 
 // AlawDecode returns the 16-bit sample of an A-law code (-32256..32256).

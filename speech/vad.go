@@ -71,8 +71,8 @@ func (k VADEventKind) String() string {
 // end of the last one. It is reported later than At, by MinSpeech or by
 // Hangover; VAD.Elapsed says when.
 type VADEvent struct {
-	Kind VADEventKind
-	At   time.Duration
+	Kind VADEventKind  // VADNone, VADOnset or VADEnd
+	At   time.Duration // where the speech began or ended
 }
 
 // A VAD is a voice activity detector for turn-taking and barge-in. It

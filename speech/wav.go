@@ -201,7 +201,12 @@ func decodePCM(r io.Reader, f wavFormat, n int64) ([]int16, error) {
 	}
 	out := make([]int16, 0, n/f.block())
 	buf := &audio.IntBuffer{Data: make([]int, 4096*f.channels)}
-	shift := f.bits - 16
+	// To 16 bits: 8-bit samples are unsigned, wider ones lose their low
+	// bits; int64, so that two 32-bit samples add up on any platform.
+	sample := func(v int) int64 { return int64(v) >> (f.bits - 16) }
+	if f.bits == 8 {
+		sample = func(v int) int64 { return int64(v-128) << 8 }
+	}
 	for {
 		m, err := dec.PCMBuffer(buf)
 		if err != nil {
@@ -211,20 +216,14 @@ func decodePCM(r io.Reader, f wavFormat, n int64) ([]int16, error) {
 			break
 		}
 		data := buf.Data[:m-m%f.channels]
-		if f.bits == 8 { // unsigned
-			for i := range data {
-				data[i] = (data[i] - 128) << 8
-			}
-			shift = 0
-		}
 		if f.channels == 1 {
 			for _, v := range data {
-				out = append(out, int16(v>>max(shift, 0)))
+				out = append(out, int16(sample(v)))
 			}
 			continue
 		}
 		for i := 0; i+1 < len(data); i += 2 {
-			out = append(out, int16((data[i]+data[i+1])>>(max(shift, 0)+1)))
+			out = append(out, int16((sample(data[i])+sample(data[i+1]))>>1))
 		}
 	}
 	return out, nil
@@ -267,6 +266,7 @@ type wavView struct {
 	left int64
 }
 
+// Read reads the header, then the samples, whole.
 func (v *wavView) Read(p []byte) (int, error) {
 	if len(v.hdr) > 0 {
 		n := copy(p, v.hdr)
@@ -290,6 +290,7 @@ func (v *wavView) Read(p []byte) (int, error) {
 	return 0, err
 }
 
+// Seek fails: a wavView is read once, front to back.
 func (v *wavView) Seek(int64, int) (int64, error) {
 	return 0, errors.New("speech: canonical WAV view cannot seek")
 }
@@ -375,6 +376,7 @@ type memFile struct {
 	pos int
 }
 
+// Write writes p at the current offset, growing the file as needed.
 func (m *memFile) Write(p []byte) (int, error) {
 	if need := m.pos + len(p); need > len(m.b) {
 		m.b = append(m.b, make([]byte, need-len(m.b))...)
@@ -384,6 +386,7 @@ func (m *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Seek moves the offset, which may not go below 0 or past 2 GiB.
 func (m *memFile) Seek(off int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekCurrent:

@@ -362,14 +362,14 @@ func TestBenchConfig(t *testing.T) {
 func TestBenchPrint(t *testing.T) {
 	r := benchReport{Recipients: 2, Concurrency: 2,
 		Turns:    latencyStats{Count: 6, Elapsed: 2 * time.Second, PerSecond: 3, P50: time.Millisecond, P90: 2 * time.Millisecond, P99: 3 * time.Millisecond, Max: 4 * time.Millisecond},
-		Webhooks: latencyStats{Count: 2, P50: 5 * time.Millisecond, P99: 6 * time.Millisecond},
+		Webhooks: latencyStats{Count: 2, Elapsed: time.Second, PerSecond: 2, P50: 5 * time.Millisecond, P99: 6 * time.Millisecond},
 		Baseline: latencyStats{Count: 6, Elapsed: time.Second, PerSecond: 6, P50: time.Millisecond},
 		Ratio:    0.5, Outcomes: map[string]int{"leave_at_door": 2}}
 	var b bytes.Buffer
 	r.print(&b)
 	for _, want := range []string{
 		"signoff turns  6   0       2.00s    3.0    1.00ms  2.00ms  3.00ms  4.00ms",
-		"webhooks       2   0       -        -      5.00ms",
+		"opened         2   0       1.00s    2.0    5.00ms",
 		"ratio 0.5000",
 		"outcomes after the last turn: leave_at_door 2",
 	} {

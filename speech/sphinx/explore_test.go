@@ -1,6 +1,7 @@
 package sphinx
 
 import (
+	"os"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,7 +29,7 @@ func TestExplore(t *testing.T) {
 		for _, w := range append(digitsWords, "yes", "no", "repeat", "agent", "number two") {
 			ins = append(ins, in{fmt.Sprintf("%s/%d %s", v.voice, v.rate, w), true, speak(t, v.voice, v.rate, w)})
 		}
-		for _, w := range []string{"banana", "hello there how are you", "I don't know", "what", "pineapple", "tomorrow", "wait a moment", "okay", "sorry", "who is this", "eleven", "twenty", "seventeen", "delivery", "cancel", "someone", "nothing", "thank you"} {
+		for _, w := range []string{"banana", "hello there how are you", "I don't know", "what", "pineapple", "tomorrow", "wait a moment", "okay", "sorry", "who is this", "eleven", "twenty", "seventeen", "delivery", "cancel", "someone", "nothing", "thank you", "excuse me", "what did you say", "cough", "I want to speak to someone", "leave it outside", "uh huh", "never mind", "fine", "nineteen", "forty", "attention", "repeat that please", "twelve"} {
 			ins = append(ins, in{fmt.Sprintf("%s/%d %s", v.voice, v.rate, w), false, speak(t, v.voice, v.rate, w)})
 		}
 	}
@@ -65,6 +66,7 @@ func TestExplore(t *testing.T) {
 		line   string
 	}
 	var rows []row
+	var csv []string
 	var tm = map[string]time.Duration{}
 	for _, x := range ins {
 		res := map[string]stats{}
@@ -83,6 +85,7 @@ func TestExplore(t *testing.T) {
 		if x.good {
 			mark = "+"
 		}
+		csv = append(csv, fmt.Sprintf("%s\t%v\t%s\t%.0f\t%d\t%d\t%.0f\t%d\t%d\t%d\t%.0f\t%d\t%d\t%d", x.name, x.good, c.hyp, c.score, c.frames, c.frames-c.fillerFrames, res["words"].score, res["words"].words, res["words"].frames-res["words"].fillerFrames, len(strings.Fields(res["words"].hyp)), res["phones"].score, res["phones"].words, res["phones"].frames-res["phones"].fillerFrames, len(strings.Fields(res["phones"].hyp))))
 		rows = append(rows, row{gw, gp, fmt.Sprintf("%s %-38s cmd=%-12q sp=%3.0f  gapW=%7.1f gapP=%7.1f  words=%q", mark, x.name, c.hyp, sp, gw, gp, trunc(res["words"].hyp))})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].gw > rows[j].gw })
@@ -90,6 +93,7 @@ func TestExplore(t *testing.T) {
 		t.Log(r.line)
 	}
 	t.Log(tm)
+	os.WriteFile("/tmp/sphinx.tsv", []byte(strings.Join(csv, "\n")+"\n"), 0o644)
 }
 
 func trunc(s string) string {

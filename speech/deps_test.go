@@ -1,0 +1,24 @@
+package speech_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImports keeps the promise of doc.go: speech is audio, and knows nothing
+// of HTTP, Redis, WebRTC or language models. (Its sub-packages, the engines,
+// may speak HTTP; they are checked by their own tests.)
+func TestImports(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"net/http", "net", "github.com/gin-gonic/", "github.com/redis/", "github.com/pion/", "github.com/sashabaranov/", "github.com/signoff/signoff/channels", "github.com/signoff/signoff/dialog"} {
+			if dep == banned || strings.HasSuffix(banned, "/") && strings.HasPrefix(dep, banned) || strings.HasPrefix(dep, banned+"/") {
+				t.Errorf("speech imports %s", dep)
+			}
+		}
+	}
+}
