@@ -292,6 +292,8 @@ type Session struct {
 	SlotOffer []string `json:"slot_offer,omitempty"`
 	// Pending is the open follow-up question while State is StateConfirming.
 	Pending string `json:"pending,omitempty"`
+	// PendingText is what the recipient said that is being read back.
+	PendingText string `json:"pending_text,omitempty"`
 	// Offered is the set of keys the last bot message accepted, so that a
 	// digit is read against what the recipient saw.
 	Offered []Option `json:"offered,omitempty"`

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # deps.sh installs (as root, from Debian's packages) or checks the system
-# programs Signoff's tests and server need. Usage: deploy/deps.sh [test|run]
+# packages Signoff needs. Usage: deploy/deps.sh [test|run]
+#   run:  what signoffd needs: espeak-ng (speech synthesis), PocketSphinx
+#         (speech recognition; its C library is linked in).
+#   test: that, plus redis-server for the store tests.
 set -euo pipefail
 
 mode=${1:-test}
-# command -> Debian package
-declare -A need=()
+pkgs=(espeak-ng pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pkg-config gcc)
 if [[ $mode == test ]]; then
-	need[redis-server]=redis-server
-	need[redis-cli]=redis-tools
+	pkgs+=(redis-server redis-tools)
 fi
 
 missing=()
-for cmd in "${!need[@]}"; do
-	command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
 	exit 0
 fi
 if [[ $(id -u) != 0 ]]; then
-	echo "deps: missing ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'" >&2
+	echo "deps: missing Debian packages: ${missing[*]}" >&2
+	echo "deps: run 'sudo apt-get install -y ${missing[*]}'" >&2
 	exit 1
 fi
 echo "deps: installing ${missing[*]}" >&2

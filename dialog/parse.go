@@ -299,8 +299,9 @@ const (
 	candOh                    // oh
 )
 
-// parserPool keeps parsers, and their buffers, between calls. Input is
-// bounded, so a pooled parser holds at most a few kilobytes.
+// parserPool keeps parsers, and their buffers, between calls, so that a call
+// allocates only the slices of the Reply it returns. Input is bounded, so a
+// pooled parser holds at most some tens of kilobytes.
 var parserPool = sync.Pool{New: func() any { return new(replyParser) }}
 
 // replyParser holds the working state of one ParseReply call.

@@ -10,36 +10,36 @@ package dialog
 type lexKind uint8
 
 const (
-	lkSep     lexKind = iota // clause boundary: punctuation, unknown symbol
-	lkOther                  // an unknown word or character
-	lkFiller                 // a known word that changes nothing (我, 把, the, it)
-	lkKey                    // a main-menu option named by a phrase or a digit
-	lkCand                   // a digit in some form, not yet judged a key
-	lkNumber                 // a number that is not a menu key (12, 3点, 3pm)
-	lkPrefix                 // says a digit follows: 按, 选, 第, press, option
-	lkHao                    // 号, as in 2号
-	lkOrdSuf                 // 个/项/种 after 第N
-	lkTimePre                // makes a following (or preceding) number a time or date: 下午, 月, at, by
-	lkUnit                   // makes a preceding number a quantity or time: pm, hours, packages
-	lkMonth                  // an English month name
-	lkAddr                   // makes a following number an address: room, floor
-	lkNeg                    // negates the option that follows: 别, don't, not
-	lkNegCorr                // 不/不要/no: negation before an option, else a refusal or correction
-	lkCorr                   // correction marker: 不对, 算了, actually, I mean
-	lkHaishi                 // 还是: "or" between two options, else a correction
-	lkConj                   // 或/和/、/or/and
-	lkQ                      // interrogative word: 什么, 哪, 几, where, what
-	lkQWeak                  // 吗, ?: a question only if not a polite request
-	lkReq                    // polite request: 可以…吗, can you, how about
-	lkTopic                  // names a tracking topic without asking: 快递员电话, status
-	lkStation                // asks about the pickup station: 营业时间, hours
-	lkPlace                  // 地址, address: a station question when a station is named
-	lkYes
-	lkNo
-	lkThanks
-	lkBut      // 但是, but
-	lkUnsure   // 也许, 随便, maybe, not sure
-	lkParticle // 了, 吧, 啊: ends a negation's reach
+	lkSep      lexKind = iota // clause boundary: punctuation, unknown symbol
+	lkOther                   // an unknown word or character
+	lkFiller                  // a known word that changes nothing (我, 把, the, it)
+	lkKey                     // a main-menu option named by a phrase or a digit
+	lkCand                    // a digit in some form, not yet judged a key
+	lkNumber                  // a number that is not a menu key (12, 3点, 3pm)
+	lkPrefix                  // says a digit follows: 按, 选, 第, press, option
+	lkHao                     // 号, as in 2号
+	lkOrdSuf                  // 个/项/种 after 第N
+	lkTimePre                 // makes a following (or preceding) number a time or date: 下午, 月, at, by
+	lkUnit                    // makes a preceding number a quantity or time: pm, hours, packages
+	lkMonth                   // an English month name
+	lkAddr                    // makes a following number an address: room, gate, 楼
+	lkNeg                     // negates the option that follows: 别, don't, not
+	lkNegCorr                 // 不/不要/no: negation before an option, else a refusal or correction
+	lkCorr                    // correction marker: 不对, 算了, actually, I mean
+	lkHaishi                  // 还是: "or" between two options, else a correction
+	lkConj                    // 或/和/、/or/and
+	lkQ                       // interrogative word: 什么, 哪, 几, where, what
+	lkQWeak                   // 吗, ?: a question only if not a polite request
+	lkReq                     // polite request: 可以…吗, can you, how about
+	lkTopic                   // names a tracking topic without asking: 快递员电话, status
+	lkStation                 // asks about the pickup station: 营业时间, opening hours
+	lkPlace                   // 地址, address: a station question when a station is named
+	lkYes                     // 好, 是的, ok, 👍
+	lkNo                      // 不行, 没有, no thanks, 👎
+	lkThanks                  // 谢谢, thanks, 🙏
+	lkBut                     // 但是, but
+	lkUnsure                  // 也许, 随便, maybe, not sure
+	lkParticle                // 了, 吧, 啊: ends a negation's reach
 	// Kinds set while resolving; never in the tables.
 	lkNegUsed  // a negator that found its option
 	lkDangling // a negator that negated nothing placeable ("我不在家")
@@ -63,7 +63,6 @@ const (
 	lfArticle                      // a/an: "a second" is time
 	lfOn                           // "on": "on the 2nd" is a date
 	lfThe                          // "the"
-	lfThanks                       // also thanks (no thanks)
 	lfDateVerb                     // 送/到/来: N号 before it is a date (3号送)
 	lfAbsent                       // 不在家, not home: a bare day beside it is not a choice
 	lfBareTime                     // 明天, tomorrow: option 5 unless the clause says "I'm away then"
@@ -231,7 +230,7 @@ var wordTable = []struct {
 		"not really", "negative", "nah thanks",
 	}},
 	{lexEntry{kind: lkNo, flags: lfPost}, []string{"不行", "不好", "不太好", "不太行"}},
-	{lexEntry{kind: lkNo, flags: lfThanks}, []string{"no thanks", "no thank you", "不用了谢谢"}},
+	{lexEntry{kind: lkNo}, []string{"no thanks", "no thank you", "不用了谢谢"}},
 	{lexEntry{kind: lkThanks}, []string{
 		"谢谢", "谢谢你", "谢谢您", "多谢", "谢了", "谢啦", "感谢", "感谢你", "非常感谢", "辛苦了", "辛苦",
 		"麻烦了", "麻烦你了", "麻烦您了",

@@ -57,7 +57,10 @@ func (c Config) withDefaults() Config {
 const MaxTextRunes = 1000
 
 // Pending values of a session in StateConfirming.
-const pendingSlot = "slot"
+const (
+	pendingSlot     = "slot"
+	pendingReadBack = "readback:" // followed by the menu key heard
+)
 
 // Handoff reasons.
 const (
@@ -206,6 +209,10 @@ func (t *turn) text(in signoff.Input) {
 	case signoff.StateAwaitingReceipt:
 		t.receipt(r, raw, in.Channel)
 	case signoff.StateConfirming:
+		if key, ok := strings.CutPrefix(t.s.Pending, pendingReadBack); ok {
+			t.readBack(r, key, raw, in.Channel)
+			return
+		}
 		t.slot(r, raw, in.Channel)
 	default:
 		t.choice(r, raw, in.Channel)
@@ -217,6 +224,15 @@ func (t *turn) choice(r Reply, raw string, ch signoff.Channel) {
 	switch r.Kind {
 	case ReplyKey:
 		t.s.Unclear = 0
+		if ch == signoff.ChannelVoice && keyOutcome[r.Key] != signoff.OutcomeNone && t.allowed(r.Key) {
+			// Recognised speech can be wrong: read the choice back and
+			// record it only when the recipient confirms.
+			t.s.State = signoff.StateConfirming
+			t.s.Pending = pendingReadBack + r.Key
+			t.s.PendingText = raw
+			t.offerWith(t.cat.Text("readback", "key", r.Key, "label", t.cat.Text("menu."+r.Key)), t.readBackOptions())
+			return
+		}
 		t.choose(r.Key, raw, ch)
 	case ReplyQuestion:
 		t.s.Unclear = 0
@@ -476,7 +492,7 @@ func (t *turn) repeat() {
 func (t *turn) handoff(reason, textKey string) {
 	t.s.State = signoff.StateHandoff
 	t.s.HandoffReason = reason
-	t.s.Pending = ""
+	t.s.Pending, t.s.PendingText = "", ""
 	t.s.SlotOffer = nil
 	if t.s.Outcome == signoff.OutcomeNone {
 		t.s.Outcome = signoff.OutcomeHandoff
@@ -510,11 +526,60 @@ func (t *turn) timeout() {
 	}
 }
 
+// allowed reports whether key may be chosen for this delivery.
+func (t *turn) allowed(key string) bool {
+	o := keyOutcome[key]
+	return restricted(t.cfg, t.d) == "" || (o != signoff.OutcomeLeaveAtDoor && o != signoff.OutcomeLocker)
+}
+
+func (t *turn) readBackOptions() []signoff.Option {
+	return []signoff.Option{
+		{Key: "1", Label: t.cat.Text("readback.yes")},
+		{Key: "2", Label: t.cat.Text("readback.no")},
+		{Key: "0", Label: t.cat.Text("menu.0")},
+		{Key: "9", Label: t.cat.Text("menu.9")},
+	}
+}
+
+// readBack reads r as the answer to "you chose <key>, right?".
+func (t *turn) readBack(r Reply, key, raw string, ch signoff.Channel) {
+	heard := t.s.PendingText
+	yes := r.Kind == ReplyYes || (r.Kind == ReplyKey && r.Digit && r.Key == "1")
+	no := r.Kind == ReplyNo || (r.Kind == ReplyKey && r.Digit && r.Key == "2")
+	switch {
+	case yes:
+		t.s.Pending, t.s.PendingText = "", ""
+		t.s.State = t.restState()
+		t.choose(key, heard+" / "+raw, ch)
+	case no:
+		t.s.Pending, t.s.PendingText = "", ""
+		t.s.State = t.restState()
+		t.offer("readback.again")
+	case r.Kind == ReplyKey && r.Key == "9":
+		t.repeat()
+	case r.Kind == ReplyKey && r.Key == "0":
+		t.s.Pending, t.s.PendingText = "", ""
+		t.handoff(ReasonAsked, "handoff")
+	case r.Kind == ReplyKey && !r.Digit:
+		// A phrase names another choice: read that one back instead.
+		t.s.Pending, t.s.PendingText = "", ""
+		t.s.State = t.restState()
+		t.choice(r, raw, ch)
+	case r.Kind == ReplyQuestion:
+		t.say(t.answer(r.Topic), nil)
+		t.offerWith(t.cat.Text("readback", "key", key, "label", t.cat.Text("menu."+key)), t.readBackOptions())
+	default:
+		t.unclear(r)
+	}
+}
+
 // current is the offer the recipient is answering now.
 func (t *turn) current() []signoff.Option {
 	switch {
 	case t.s.State == signoff.StateConfirming && t.s.Pending == pendingSlot:
 		return t.slotOptions()
+	case t.s.State == signoff.StateConfirming && strings.HasPrefix(t.s.Pending, pendingReadBack):
+		return t.readBackOptions()
 	case t.s.State == signoff.StateAwaitingReceipt:
 		return t.receiptOptions()
 	}

@@ -274,6 +274,30 @@ func TestConversations(t *testing.T) {
 			final: wantState(signoff.StateArranged, signoff.OutcomePickupStation),
 		},
 		{
+			name: "en_voice_read_back", locale: signoff.LocaleEN,
+			script: []step{
+				{after: 1 * minute, text: "banana", ch: signoff.ChannelVoice},
+				{after: 2 * minute, text: "two", ch: signoff.ChannelVoice, check: wantState(signoff.StateConfirming, signoff.OutcomeNone)},
+				{after: 2 * minute, text: "no", ch: signoff.ChannelVoice, check: wantState(signoff.StateAwaitingChoice, signoff.OutcomeNone)},
+				{after: 3 * minute, text: "three", ch: signoff.ChannelVoice},
+				{after: 3 * minute, text: "yes", ch: signoff.ChannelVoice, check: wantState(signoff.StateArranged, signoff.OutcomePickupStation)},
+				{after: 4 * minute, text: "4", ch: signoff.ChannelDTMF, check: wantState(signoff.StateArranged, signoff.OutcomeLocker)},
+				{after: 5 * minute, text: "one", ch: signoff.ChannelVoice},
+				{after: 5 * minute, text: "1", ch: signoff.ChannelDTMF},
+			},
+			final: wantState(signoff.StateArranged, signoff.OutcomeDeliverNow),
+		},
+		{
+			name: "zh_voice_read_back", locale: signoff.LocaleZH,
+			script: []step{
+				{after: 1 * minute, text: "放门口", ch: signoff.ChannelVoice},
+				{after: 2 * minute, text: "不对", ch: signoff.ChannelVoice},
+				{after: 3 * minute, text: "放驿站", ch: signoff.ChannelVoice},
+				{after: 3 * minute, text: "对", ch: signoff.ChannelVoice},
+			},
+			final: wantState(signoff.StateArranged, signoff.OutcomePickupStation),
+		},
+		{
 			name: "zh_failed", locale: signoff.LocaleZH,
 			script: []step{
 				say(1*minute, "1"),

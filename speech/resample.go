@@ -25,7 +25,7 @@ const (
 // polyphase low-pass FIR. It keeps the filter history between calls, so a
 // stream cut into frames of any size comes out sample for sample as if it
 // were resampled at once, without clicks at frame edges; the price is a fixed
-// delay (Delay, about 1 ms).
+// delay (Delay: 1 to 2 ms).
 //
 // A Resampler is for one stream and one goroutine; the zero value is not
 // usable, see NewResampler.
@@ -76,7 +76,7 @@ func NewResampler(from, to int) (*Resampler, error) {
 			r.coef[p*r.taps+j] = h[p+(r.taps-1-j)*r.up] * float64(r.up) / sum
 		}
 	}
-	r.buf = make([]float64, r.taps-1, r.taps-1+FrameSamples*r.down/r.up+3*r.taps)
+	r.buf = make([]float64, r.taps-1, r.taps-1+from/50) // room for a 20 ms frame
 	return r, nil
 }
 
@@ -205,5 +205,11 @@ func gcd(a, b int) int {
 
 // String describes r for logs: "16000→48000 Hz, 3 phases × 28 taps".
 func (r *Resampler) String() string {
+	switch {
+	case r.up == r.down:
+		return fmt.Sprintf("%d→%d Hz, a copy", r.from, r.to)
+	case r.up == 1:
+		return fmt.Sprintf("%d→%d Hz, %d taps", r.from, r.to, r.taps)
+	}
 	return fmt.Sprintf("%d→%d Hz, %d phases × %d taps", r.from, r.to, r.up, r.taps)
 }

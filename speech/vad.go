@@ -83,7 +83,7 @@ type VADEvent struct {
 //
 // Blocks are counted whole, so a sound up to MinSpeech-20 ms long (a click, a
 // cough) never makes an onset, whatever its alignment, and speech of
-// MinSpeech+10 ms always does.
+// MinSpeech+10 ms above the threshold always does.
 //
 // It is deterministic and does not allocate after NewVAD. A VAD is for one
 // stream and one goroutine.

@@ -95,7 +95,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.URL, "url", "", "server base URL (default $"+envURL+" or "+defaultURL+")")
 	fs.StringVar(&c.Secret, "secret", "", "webhook signing secret whsec_<base64> (default $"+envSecret+")")
 	fs.StringVar(&c.Redis, "redis", "", "Redis for the baseline, redis://host:port or host:port (default $"+envRedis+")")
-	fs.IntVar(&c.Concurrency, "c", 64, "recipients in flight at once")
+	fs.IntVar(&c.Concurrency, "c", 32, "recipients in flight at once")
 	fs.IntVar(&c.Recipients, "n", 2000, "recipients in all")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "limit for each request")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")

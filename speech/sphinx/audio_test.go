@@ -48,7 +48,7 @@ func speak(t testing.TB, voice string, rate int, text string) []int16 {
 	for i, v := range buf.Data {
 		x[i] = float64(v)
 	}
-	y := resample(x, buf.Format.SampleRate, sampleRate)
+	y := resample(x, buf.Format.SampleRate, SampleRate)
 	seed := uint64(len(text))
 	for _, c := range text {
 		seed = seed*31 + uint64(c)
@@ -60,7 +60,7 @@ func speak(t testing.TB, voice string, rate int, text string) []int16 {
 // noise of standard deviation sd.
 func overNoise(speech []float64, sd float64, seed uint64) []int16 {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	pad := int(padding * sampleRate)
+	pad := int(padding * SampleRate)
 	out := make([]int16, len(speech)+2*pad)
 	for i := range out {
 		v := rng.NormFloat64() * sd
@@ -74,7 +74,7 @@ func overNoise(speech []float64, sd float64, seed uint64) []int16 {
 
 // noise returns sec seconds of white noise of standard deviation sd.
 func noise(sec, sd float64, seed uint64) []int16 {
-	return overNoise(make([]float64, int(sec*sampleRate)), sd, seed)
+	return overNoise(make([]float64, int(sec*SampleRate)), sd, seed)
 }
 
 func clip(v float64) int16 {
