@@ -655,7 +655,11 @@ func (p *replyParser) resolveHaishi() {
 		if p.items[i].kind != lkHaishi {
 			continue
 		}
-		if prev := p.at(i - 1); prev != nil && prev.kind == lkKey {
+		j := i - 1
+		for j >= 0 && (p.items[j].kind == lkHao || p.items[j].kind == lkOrdSuf || p.items[j].kind == lkFiller) {
+			j-- // 2号还是3号, 第二个还是第三个
+		}
+		if j >= 0 && p.items[j].kind == lkKey {
 			p.items[i].kind = lkConj
 		} else {
 			p.items[i].kind = lkCorr

@@ -400,6 +400,8 @@ var parseCases = []parseCase{
 	{"either 2 or 3", ambiguous("2", "3")},
 	{"2 and 3", ambiguous("2", "3")},
 	{"2还是3", ambiguous("2", "3")},
+	{"2号还是3号", ambiguous("2", "3")},
+	{"第二个还是第三个", ambiguous("2", "3")},
 	{"门口或者驿站", ambiguous("2", "3")},
 	{"门口还是驿站", ambiguous("2", "3")},
 	{"门口或者驿站都行", ambiguous("2", "3")},

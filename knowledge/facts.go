@@ -198,10 +198,11 @@ type merger struct {
 	stamps map[string]time.Time
 }
 
-// set stores the event's value ev for the field called name in *dst when the
-// event is newer than the field's stamp, or as new and wins(*dst, ev): the
-// tie order, which must be a strict total order on the values for the result
-// not to depend on arrival order. A field without a stamp takes any value.
+// set stores the event's value ev for the field called name in *dst, and
+// stamps the field, when the event is newer than the field's stamp, or just
+// as new and wins(*dst, ev). wins is the tie order: it must be a strict total
+// order on the values for the result not to depend on arrival order. A field
+// without a stamp takes any value.
 func set[T any](m *merger, name string, dst *T, ev T, wins func(cur, ev T) bool) {
 	stamp, ok := m.stamps[name]
 	switch {

@@ -81,6 +81,11 @@ type Recognizer struct {
 // library is an error of kind signoff.ErrUnavailable whose message names the
 // Debian packages to install.
 func New(opts Options) (*Recognizer, error) {
+	return newRecognizer(opts, nil)
+}
+
+// newRecognizer is New with extra decoder arguments, for tuning.
+func newRecognizer(opts Options, extra []string) (*Recognizer, error) {
 	if opts.ModelDir == "" {
 		opts.ModelDir = DefaultModelDir
 	}
@@ -121,6 +126,7 @@ func New(opts Options) (*Recognizer, error) {
 		slots:    make(chan struct{}, opts.Decoders),
 		grammars: make(map[string]*compiled),
 	}
+	r.args = append(r.args, extra...)
 	d, err := r.newDecoder()
 	if err != nil {
 		return nil, err

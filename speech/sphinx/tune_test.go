@@ -11,7 +11,8 @@ import (
 )
 
 func TestTune(t *testing.T) {
-	r, err := New(Options{Threshold: -1e9, Decoders: 1})
+	extra := strings.Fields(os.Getenv("SPHINX_ARGS"))
+	r, err := newRecognizer(Options{Threshold: -1e9, Decoders: 1}, extra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +64,6 @@ func TestTune(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%s\t%.0f\t%d\t%d\t%.0f\t%d\t%d\t%s", x.name, want[x.word], key, a.hyp, a.score, a.frames, a.speechFrames(), gb.score, gb.speechFrames(), len(hypWords(gb.hyp)), gb.hyp))
 	}
 	sort.Strings(lines)
-	os.WriteFile("/tmp/tune.tsv", []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile("/tmp/tune"+strings.Join(extra, "")+".tsv", []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	t.Logf("%d utterances in %v", len(ins), tm)
 }
