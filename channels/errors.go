@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/signoff/signoff"
@@ -60,4 +61,22 @@ func WriteError(c *gin.Context, log *slog.Logger, err error) {
 		c.Header("Retry-After", strconv.Itoa(2))
 	}
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: signoff.ErrorMessage(err)}})
+}
+
+// Bearer returns the recipient token: the Authorization header, or for
+// EventSource, which cannot set headers, the "t" query parameter.
+func Bearer(c *gin.Context, allowQuery bool) (string, error) {
+	if a := c.GetHeader("Authorization"); a != "" {
+		scheme, tok, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return "", signoff.Errorf(signoff.ErrUnauthorized, "bad_token", "Authorization must be \"Bearer <recipient_token>\"")
+		}
+		return strings.TrimSpace(tok), nil
+	}
+	if allowQuery {
+		if t := c.Query("t"); t != "" {
+			return t, nil
+		}
+	}
+	return "", signoff.Errorf(signoff.ErrUnauthorized, "missing_token", "Authorization: Bearer <recipient_token> is required")
 }

@@ -369,3 +369,18 @@ type MergeFunc func(cur signoff.Delivery, ev signoff.OrderEvent) (signoff.Delive
 func (f MergeFunc) Merge(cur signoff.Delivery, ev signoff.OrderEvent) (signoff.Delivery, bool) {
 	return f(cur, ev)
 }
+
+// Record appends one entry to the log of session id's delivery, without
+// changing the session: evidence a channel gathered (a call recording, a
+// barge-in, a voice message). Errors: signoff.ErrNotFound and the store's.
+func (e *Engine) Record(ctx context.Context, id signoff.SessionID, kind string, data map[string]string) error {
+	did, err := e.store.SessionDelivery(ctx, id)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["session"] = string(id)
+	return e.store.Commit(ctx, Change{Delivery: did, Log: []LogEntry{{Kind: kind, At: e.now(), Data: data}}})
+}

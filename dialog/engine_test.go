@@ -330,3 +330,26 @@ func TestEndedSessionExpires(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestRecordAppendsEvidence(t *testing.T) {
+	e, store, clk := newEngine(t, dialog.Config{})
+	ctx := context.Background()
+	n, err := e.Notify(ctx, openingEvent("D8", "wh-1", clk.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Record(ctx, n.SessionID, "call_recording", map[string]string{"sha256": "ab12"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := store.Log(ctx, "D8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1]
+	if last.Kind != "call_recording" || last.Data["sha256"] != "ab12" || last.Data["session"] != string(n.SessionID) {
+		t.Errorf("last log entry %+v, want the recording", last)
+	}
+	if err := e.Record(ctx, "s_unknown", "x", nil); !errors.Is(err, signoff.ErrNotFound) {
+		t.Errorf("Record on an unknown session: %v, want ErrNotFound", err)
+	}
+}

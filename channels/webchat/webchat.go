@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -56,24 +55,6 @@ func (h *Handler) Register(r gin.IRoutes) {
 	r.POST("/v1/sessions/:id/messages", h.postMessage)
 	r.GET("/v1/sessions/:id", h.getSession)
 	r.GET("/v1/sessions/:id/stream", h.stream)
-}
-
-// bearer returns the recipient token: the Authorization header, or for
-// EventSource, which cannot set headers, the "t" query parameter.
-func bearer(c *gin.Context, allowQuery bool) (string, error) {
-	if a := c.GetHeader("Authorization"); a != "" {
-		scheme, tok, ok := strings.Cut(a, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			return "", signoff.Errorf(signoff.ErrUnauthorized, "bad_token", "Authorization must be \"Bearer <recipient_token>\"")
-		}
-		return strings.TrimSpace(tok), nil
-	}
-	if allowQuery {
-		if t := c.Query("t"); t != "" {
-			return t, nil
-		}
-	}
-	return "", signoff.Errorf(signoff.ErrUnauthorized, "missing_token", "Authorization: Bearer <recipient_token> is required")
 }
 
 func sessionID(c *gin.Context) (signoff.SessionID, error) {
@@ -139,7 +120,7 @@ func (h *Handler) postMessage(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	token, err := bearer(c, false)
+	token, err := channels.Bearer(c, false)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -180,7 +161,7 @@ func (h *Handler) getSession(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	token, err := bearer(c, true)
+	token, err := channels.Bearer(c, true)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -209,7 +190,7 @@ func (h *Handler) stream(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	token, err := bearer(c, true)
+	token, err := channels.Bearer(c, true)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
