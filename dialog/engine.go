@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
@@ -273,7 +274,10 @@ func (e *Engine) notify(ctx context.Context, ev signoff.OrderEvent) (Notice, err
 	after, factsChanged := e.facts.Merge(before, ev)
 	after.ID = id
 	c := Change{Delivery: id, WebhookID: ev.WebhookID}
-	if factsChanged || before.Version == 0 {
+	// Store the facts when anything moved, stamps included: a newer event
+	// that repeats a value still outranks an older one arriving later.
+	if factsChanged || before.Version == 0 || !after.AsOf.Equal(before.AsOf) ||
+		!maps.EqualFunc(after.Stamps, before.Stamps, time.Time.Equal) {
 		after.Version = before.Version + 1
 		c.Facts = &after
 	}

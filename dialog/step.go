@@ -616,6 +616,9 @@ func (t *turn) answer(topic Topic) string {
 	switch topic {
 	case TopicWhere:
 		loc0, at := d.LastLocation, d.AsOf
+		if st, ok := d.Stamps["last_location"]; ok {
+			at = st
+		}
 		if n := len(d.Events); n > 0 && d.Events[n-1].Location != "" && !d.Events[n-1].At.Before(d.AsOf) {
 			loc0, at = d.Events[n-1].Location, d.Events[n-1].At
 		}
