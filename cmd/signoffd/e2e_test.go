@@ -90,8 +90,13 @@ func startServer(t *testing.T, bin string, env ...string) *server {
 
 func sendWebhook(t *testing.T, url, id string, body any) (int, map[string]any) {
 	t.Helper()
+	return sendSigned(t, url, testSecret, id, body)
+}
+
+func sendSigned(t *testing.T, url, secret, id string, body any) (int, map[string]any) {
+	t.Helper()
 	raw, _ := json.Marshal(body)
-	wh, err := standardwebhooks.NewWebhook(testSecret)
+	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,5 +284,14 @@ func TestEmbeddedDefault(t *testing.T) {
 	}
 	if !strings.Contains(srv.logs.String(), "development secret") {
 		t.Errorf("no warning about the development webhook secret")
+	}
+	// Signed with the development secret, a whole sign-off works.
+	status, open = sendSigned(t, srv.url, devWebhookSecret, "msg_emb_2", opening("EMB-1"))
+	if status != http.StatusAccepted {
+		t.Fatalf("webhook signed with the development secret: %d %v, want 202", status, open)
+	}
+	r := chat(t, srv.url, open["session_id"].(string), open["recipient_token"].(string), "3")
+	if r["outcome"] != "pickup_station" {
+		t.Errorf("after 3: %v", r)
 	}
 }

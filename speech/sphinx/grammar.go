@@ -110,6 +110,8 @@ func isWord(w string) bool {
 // pronounces exactly like one of them ("to" for "two", "know" for "no").
 // pron gives the pronunciations of a word, none when it is not in the
 // dictionary.
+var garbageMinPhones = 0
+
 func (c *compiled) garbageJSGF(pron func(string) []string) string {
 	own := make(map[string]bool)
 	sounds := make(map[string]bool)
@@ -126,6 +128,9 @@ func (c *compiled) garbageJSGF(pron func(string) []string) string {
 		}
 		ps := pron(w)
 		if len(ps) == 0 || slices.ContainsFunc(ps, func(p string) bool { return sounds[p] }) {
+			continue
+		}
+		if len(strings.Fields(ps[0])) < garbageMinPhones {
 			continue
 		}
 		alts = append(alts, w)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sort"
 	"strings"
 	"testing"
@@ -12,7 +13,11 @@ import (
 
 func TestTune(t *testing.T) {
 	extra := strings.Fields(os.Getenv("SPHINX_ARGS"))
-	r, err := newRecognizer(Options{Threshold: -1e9, Decoders: 1}, extra)
+	if v := os.Getenv("MINPH"); v != "" {
+		garbageMinPhones, _ = strconv.Atoi(v)
+		extra = append(extra, "-minph"+v)
+	}
+	r, err := newRecognizer(Options{Threshold: -1e9, Decoders: 1}, extra[:len(extra)-min(1, len(os.Getenv("MINPH")))])
 	if err != nil {
 		t.Fatal(err)
 	}
