@@ -4,6 +4,9 @@ package speech
 // A recogniser that is given a Grammar reports one of its keys or rejects.
 type Grammar struct {
 	Phrases []Phrase
+	// Lang is the conversation's language ("en", "zh-CN"), a hint for
+	// engines that hear more than one.
+	Lang string
 }
 
 // Phrase is one accepted answer: Key is what a recogniser reports (a menu
