@@ -3,6 +3,7 @@ package signoff
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -199,7 +200,7 @@ type Delivery struct {
 // when it loads, else the offset the ETA carries, else UTC+8.
 func (d *Delivery) Location() *time.Location {
 	if d.Recipient.TimeZone != "" {
-		if loc, err := time.LoadLocation(d.Recipient.TimeZone); err == nil {
+		if loc := loadLocation(d.Recipient.TimeZone); loc != nil {
 			return loc
 		}
 	}
@@ -352,4 +353,20 @@ type Action struct {
 	Options []Option   `json:"options,omitempty"`
 	Outcome Outcome    `json:"outcome,omitempty"`
 	Reason  string     `json:"reason,omitempty"`
+}
+
+// locations caches loaded time zones: loading one reads and parses tzdata,
+// and a conversation asks for its zone on every turn.
+var locations sync.Map // string → *time.Location
+
+func loadLocation(name string) *time.Location {
+	if v, ok := locations.Load(name); ok {
+		return v.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	locations.Store(name, loc) // only valid zone names: the cache stays small
+	return loc
 }

@@ -27,5 +27,5 @@ REDIS_URL="redis://127.0.0.1:$rport/0" SIGNOFF_ADDR="127.0.0.1:$sport" SIGNOFF_W
 spid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null && break; sleep 0.1; done
 
-if [[ -n ${PROFILE:-} ]]; then (sleep 1; curl -s "http://$SIGNOFF_DEBUG_ADDR/debug/pprof/profile?seconds=3" -o "$PROFILE") & fi
+if [[ -n ${PROFILE:-} ]]; then (sleep "${PROFILE_DELAY:-1}"; curl -s "http://$SIGNOFF_DEBUG_ADDR/debug/pprof/profile?seconds=3" -o "$PROFILE") & fi
 bin/signoffctl bench -url "http://127.0.0.1:$sport" -secret "$secret" -redis "redis://127.0.0.1:$rport/1" "$@"
