@@ -32,6 +32,16 @@ type Config struct {
 	DebugAddr       string        // SIGNOFF_DEBUG_ADDR: pprof, off when empty
 	Dialog          dialog.Config
 
+	// The voice channel.
+	ICEServers    []string // SIGNOFF_ICE_SERVERS, comma-separated stun:/turn: URLs
+	ICELoopback   bool     // SIGNOFF_ICE_LOOPBACK=1: only 127.0.0.1 candidates
+	BlobDir       string   // SIGNOFF_BLOB_DIR: call recordings and other evidence files
+	TTS           string   // SIGNOFF_TTS: espeak, openai or none
+	ASR           string   // SIGNOFF_ASR: sphinx, openai or none
+	SlowSpeech    bool     // SIGNOFF_SLOW_SPEECH=1: slower voice for elderly recipients
+	OpenAIBaseURL string   // OPENAI_BASE_URL
+	OpenAIKey     string   // OPENAI_API_KEY
+
 	devSecret bool
 }
 
@@ -46,6 +56,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("webhook_secrets", len(c.WebhookSecrets)), slog.String("public_url", c.PublicURL),
 		slog.Int64("high_value_cents", c.Dialog.HighValueCents),
 		slog.Duration("reply_timeout", c.Dialog.ReplyTimeout), slog.Duration("handoff_timeout", c.Dialog.HandoffTimeout),
+		slog.Int("ice_servers", len(c.ICEServers)), slog.Bool("ice_loopback", c.ICELoopback),
+		slog.String("blob_dir", c.BlobDir), slog.String("tts", c.TTS), slog.String("asr", c.ASR),
+		slog.Bool("openai_key", c.OpenAIKey != ""),
 	)
 }
 
@@ -82,6 +95,12 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	logLevel := fs.String("log-level", env("SIGNOFF_LOG_LEVEL", "info"), "debug, info, warn or error (SIGNOFF_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("SIGNOFF_LOG_FORMAT", "json"), "json or text (SIGNOFF_LOG_FORMAT)")
 	debugAddr := fs.String("debug-addr", env("SIGNOFF_DEBUG_ADDR", ""), "serve pprof on this address, e.g. 127.0.0.1:6060 (SIGNOFF_DEBUG_ADDR)")
+	iceServers := fs.String("ice-servers", env("SIGNOFF_ICE_SERVERS", ""), "STUN/TURN URLs, comma-separated (SIGNOFF_ICE_SERVERS)")
+	iceLoopback := fs.Bool("ice-loopback", truthy(getenv("SIGNOFF_ICE_LOOPBACK")), "gather and accept only 127.0.0.1 ICE candidates (SIGNOFF_ICE_LOOPBACK)")
+	blobDir := fs.String("blob-dir", env("SIGNOFF_BLOB_DIR", "data/blobs"), "directory for call recordings (SIGNOFF_BLOB_DIR)")
+	tts := fs.String("tts", env("SIGNOFF_TTS", "espeak"), "speech synthesis: espeak, openai or none (SIGNOFF_TTS)")
+	asr := fs.String("asr", env("SIGNOFF_ASR", "sphinx"), "speech recognition: sphinx, openai or none (SIGNOFF_ASR)")
+	slow := fs.Bool("slow-speech", truthy(getenv("SIGNOFF_SLOW_SPEECH")), "speak slower, for elderly recipients (SIGNOFF_SLOW_SPEECH)")
 	poll := fs.Duration("timer-poll", 0, "how often timers are polled (SIGNOFF_TIMER_POLL, default 250ms)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,7 +111,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 		return Config{}, err
 	}
-	c := Config{Addr: *addr, RedisURL: *redisURL, PublicURL: strings.TrimRight(*public, "/"), LogFormat: *logFormat, DebugAddr: *debugAddr, ShutdownTimeout: 10 * time.Second}
+	c := Config{ICELoopback: *iceLoopback, BlobDir: *blobDir, TTS: *tts, ASR: *asr, SlowSpeech: *slow,
+		OpenAIBaseURL: getenv("OPENAI_BASE_URL"), OpenAIKey: getenv("OPENAI_API_KEY"),
+		Addr: *addr, RedisURL: *redisURL, PublicURL: strings.TrimRight(*public, "/"), LogFormat: *logFormat, DebugAddr: *debugAddr, ShutdownTimeout: 10 * time.Second}
 	var err error
 	num := func(flagVal int64, key string) int64 {
 		if flagVal != 0 || err != nil {
@@ -138,6 +159,17 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			return Config{}, errors.New("SIGNOFF_WEBHOOK_SECRET: each secret must look like whsec_<base64 key>")
 		}
 	}
+	for _, u := range strings.Split(*iceServers, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.ICEServers = append(c.ICEServers, u)
+		}
+	}
+	if c.TTS != "espeak" && c.TTS != "openai" && c.TTS != "none" {
+		return Config{}, fmt.Errorf("SIGNOFF_TTS: %q is not espeak, openai or none", c.TTS)
+	}
+	if c.ASR != "sphinx" && c.ASR != "openai" && c.ASR != "none" {
+		return Config{}, fmt.Errorf("SIGNOFF_ASR: %q is not sphinx, openai or none", c.ASR)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return Config{}, fmt.Errorf("SIGNOFF_LOG_LEVEL: %w", err)
 	}
@@ -157,6 +189,15 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SIGNOFF_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
 	}
 	return c, nil
+}
+
+// truthy reads a boolean environment variable: 1, true, yes, on.
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func newLogger(w io.Writer, c Config) *slog.Logger {

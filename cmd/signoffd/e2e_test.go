@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,15 +43,40 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// buildServer compiles signoffd once per test binary.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	binDir    string
+)
+
+// buildServer compiles signoffd (with the race detector) once per test
+// binary; TestMain removes it.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "signoffd")
-	out, err := exec.Command("go", "build", "-race", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "signoffd-test-")
+		if buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(binDir, "signoffd")
+		out, err := exec.Command("go", "build", "-race", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func startServer(t *testing.T, bin string, env ...string) *server {

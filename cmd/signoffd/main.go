@@ -27,6 +27,7 @@ import (
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/channels"
 	"github.com/signoff/signoff/channels/orderhook"
+	"github.com/signoff/signoff/channels/voice"
 	"github.com/signoff/signoff/channels/webchat"
 	"github.com/signoff/signoff/dialog"
 	"github.com/signoff/signoff/dialog/redisstore"
@@ -79,7 +80,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	router := newRouter(log, store, hooks, webchat.New(engine, store, log))
+	tts, asr, closeSpeech := speechEngines(cfg, log)
+	defer closeSpeech()
+	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech},
+		engine, store, tts, asr, log)
+	if err != nil {
+		return fmt.Errorf("voice: %w", err)
+	}
+	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -117,6 +125,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), cfg.ShutdownTimeout)
 		defer cancel()
+		if err := calls.Close(sctx); err != nil {
+			log.Warn("calls did not all end cleanly", "err", err)
+		}
 		return srv.Shutdown(sctx)
 	})
 	err = g.Wait()
@@ -125,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // newRouter builds the HTTP handler tree.
-func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handler, chat *webchat.Handler) http.Handler {
+func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handler, chat *webchat.Handler, calls *voice.Handler) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -140,6 +151,8 @@ func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handl
 	})
 	hooks.Register(r)
 	chat.Register(r)
+	chat.RegisterPage(r)
+	calls.Register(r)
 	r.NoRoute(func(c *gin.Context) {
 		channels.WriteError(c, log, signoff.Errorf(signoff.ErrNotFound, "no_route", "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
