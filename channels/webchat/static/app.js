@@ -198,9 +198,11 @@
       el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     }
     const btn = $('lang');
-    btn.textContent = t('switchTo');
-    btn.lang = state.lang === 'en' ? 'zh-CN' : 'en';
-    btn.setAttribute('aria-label', t('switchLabel'));
+    if (btn) { // not on the server's invalid-link page, which shows both languages
+      btn.textContent = t('switchTo');
+      btn.lang = state.lang === 'en' ? 'zh-CN' : 'en';
+      btn.setAttribute('aria-label', t('switchLabel'));
+    }
     if (state.error) {
       showFail(state.error);
       return;
@@ -209,7 +211,7 @@
     renderOptions();
     renderCall();
     renderKeypadToggle();
-    for (const [seq, li] of shown) fillLine(li, lines[seq]);
+    for (const [seq, li] of shown) fillLine(li, lines[seq], seq);
     renderLive();
   }
 
@@ -368,7 +370,9 @@
     }
   }
 
-  function fillLine(li, m) {
+  // fillLine shows message m in li; seq is its place in the transcript, or
+  // undefined for a message still being sent.
+  function fillLine(li, m, seq) {
     li.className = m.from;
     li.textContent = '';
     const who = document.createElement('span');
@@ -384,7 +388,7 @@
     p.className = 'text';
     p.textContent = m.text;
     li.append(who, p);
-    li.dataset.seq = m.seq;
+    if (seq !== undefined) li.dataset.seq = seq;
     if (m.channel) li.dataset.channel = m.channel;
   }
 
@@ -394,7 +398,7 @@
       const m = lines[i];
       if (!m || shown.has(i)) continue;
       const li = document.createElement('li');
-      fillLine(li, Object.assign({ seq: i }, m));
+      fillLine(li, m, i);
       // Keep seq order: before the first shown line with a greater seq,
       // and before any message still being sent.
       let before = null;
@@ -439,7 +443,6 @@
     const pending = document.createElement('li');
     pending.className = 'recipient pending';
     fillLine(pending, { from: 'recipient', text, channel: 'chat', at: new Date().toISOString() });
-    pending.removeAttribute('data-seq');
     $('transcript').append(pending);
     let ok = false;
     try {
@@ -526,8 +529,13 @@
     el.dataset.state = state.call;
     el.textContent = t('call.' + state.call);
     const active = state.call === 'connecting' || state.call === 'in_call' || state.call === 'reconnecting';
+    // Keep the focus on the call control as it turns from one into the other.
+    const focused = document.activeElement;
     $('call').hidden = active;
     $('hangup').hidden = !active;
+    if (focused === $('call') && active) $('hangup').focus();
+    if (focused === $('hangup') && !active) $('call').focus();
+    $('level').hidden = state.call !== 'in_call';
     $('keypad-hint').hidden = state.call === 'in_call' || $('keypad').hidden;
     for (const b of $('keypad').children) if (b.dataset.key) {
       // * and # mean something only to a call.
@@ -602,10 +610,10 @@
           setCall('reconnecting');
           break;
         case 'failed':
-          hangup('failed');
-          break;
         case 'closed':
-          hangup('ended');
+          // A call that was up and went away was hung up (or lost) at the
+          // other end; one that never came up failed.
+          hangup(state.call === 'connecting' ? 'failed' : 'ended');
           break;
       }
     };
@@ -742,8 +750,8 @@
   };
 
   function start() {
-    $('lang').addEventListener('click', switchLang);
     if (state.error) { applyLang(); return; }
+    $('lang').addEventListener('click', switchLang);
     $('composer').addEventListener('submit', async (e) => {
       e.preventDefault();
       const input = $('text');
@@ -751,7 +759,7 @@
       input.focus();
     });
     $('call').addEventListener('click', startCall);
-    $('hangup').addEventListener('click', () => { hangup('ended'); $('call').focus(); });
+    $('hangup').addEventListener('click', () => hangup('ended'));
     $('keypad-toggle').addEventListener('click', () => showKeypad($('keypad').hidden));
     for (const b of $('keypad').children) {
       if (b.dataset.key) b.addEventListener('click', () => pressKey(b.dataset.key));
