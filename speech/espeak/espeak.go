@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -15,8 +17,11 @@ import (
 	"unicode"
 
 	"github.com/signoff/signoff"
-	"github.com/signoff/signoff/speech"
 )
+
+// SampleRate is the rate of the audio Synthesize returns: 16 kHz mono,
+// signed 16-bit, the rate of the voice pipeline.
+const SampleRate = 16000
 
 // The espeak-ng voices Synthesize uses.
 const (
@@ -24,9 +29,6 @@ const (
 	voicePinyin  = "cmn-latn-pinyin" // Mandarin, read from pinyin with tone numbers
 	voiceHan     = "cmn"             // Mandarin, read from Han characters
 )
-
-// espeakRate is the sample rate of espeak-ng's own voices, in Hz.
-const espeakRate = 22050
 
 // slowGap is the extra pause between words of slow speech, in espeak-ng's
 // units of 10 ms at the default speed, which it stretches at slow ones: 2
@@ -36,6 +38,10 @@ const slowGap = 2
 
 // maxStderr is how much of espeak-ng's error output an error keeps.
 const maxStderr = 2048
+
+// maxWAV is the most audio one run of espeak-ng may write, in bytes: 64 MiB,
+// about 25 minutes at 22050 Hz. Prompts are sentences; this stops a runaway.
+const maxWAV = 64 << 20
 
 // installHint is the message of every error that means espeak-ng is not
 // (properly) installed.
@@ -82,11 +88,22 @@ type Synth struct {
 	opts     Options
 	sem      chan struct{} // one token per running espeak-ng
 	cache    *lru
-	rs       sync.Pool // of *speech.Resampler, espeakRate to speech.SampleRate
+
+	mu       sync.Mutex
+	inflight map[cacheKey]*call // syntheses running, which callers of the same text share
 
 	// run runs espeak-ng with args and stdin and returns its standard
 	// output; tests wrap it to count runs.
 	run func(ctx context.Context, args []string, stdin string) ([]byte, error)
+	// started, if set, is told of each espeak-ng process exec starts (tests).
+	started func(*os.Process)
+}
+
+// call is one synthesis in flight.
+type call struct {
+	done chan struct{}
+	pcm  []int16
+	err  error
 }
 
 // New checks that espeak-ng runs and has the voices Synthesize needs, and
@@ -121,11 +138,12 @@ func New(opts Options) (*Synth, error) {
 	}
 	voices := parseVoices(string(out))
 	s := &Synth{
-		program: program,
-		version: version,
-		opts:    opts,
-		sem:     make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
-		cache:   newLRU(opts.CacheSize),
+		program:  program,
+		version:  version,
+		opts:     opts,
+		sem:      make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		cache:    newLRU(opts.CacheSize),
+		inflight: make(map[cacheKey]*call),
 	}
 	switch {
 	case !voices[voiceEnglish]:
@@ -213,13 +231,13 @@ func (s *Synth) Voice(lang string) (string, error) {
 //
 // The result is the caller's to keep and modify: audio comes from a cache of
 // Options.CacheSize entries keyed by text, voice and pace, and callers get a
-// copy. Two callers asking for the same uncached text at once both run
-// espeak-ng.
+// copy. Callers asking for the same uncached text at once (fifty calls
+// reaching the same menu) share one run of espeak-ng.
 //
 // If ctx ends first, espeak-ng is killed and Synthesize returns ctx.Err().
 // An unknown lang is an error of kind signoff.ErrInvalid; espeak-ng failing
-// is one of kind signoff.ErrUnavailable, and more than speech.MaxWAVSize of
-// audio one of kind signoff.ErrTooLarge.
+// is one of kind signoff.ErrUnavailable, and more than 64 MiB of audio from
+// one text one of kind signoff.ErrTooLarge.
 func (s *Synth) Synthesize(ctx context.Context, text, lang string, slow bool) ([]int16, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -229,26 +247,73 @@ func (s *Synth) Synthesize(ctx context.Context, text, lang string, slow bool) ([
 		return nil, err
 	}
 	key := cacheKey{text: text, voice: voice, slow: slow}
-	if pcm, ok := s.cache.get(key); ok {
-		return slices.Clone(pcm), nil
-	}
-	input := text
+	input := clean(text)
 	if voice == voicePinyin {
-		input = toPinyin(text)
+		input = toPinyin(input)
 	}
 	if !strings.ContainsFunc(input, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 		return nil, nil
 	}
-	pcm, err := s.synthesize(ctx, input, voice, slow)
-	if err != nil {
-		return nil, err
+	for {
+		if pcm, ok := s.cache.get(key); ok {
+			return slices.Clone(pcm), nil
+		}
+		s.mu.Lock()
+		c, ok := s.inflight[key]
+		if !ok {
+			c = &call{done: make(chan struct{})}
+			s.inflight[key] = c
+		}
+		s.mu.Unlock()
+		if !ok {
+			c.pcm, c.err = s.synthesize(ctx, input, voice, slow)
+			if c.err == nil {
+				s.cache.put(key, c.pcm)
+			}
+			s.mu.Lock()
+			delete(s.inflight, key)
+			s.mu.Unlock()
+			close(c.done)
+		} else {
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if c.err != nil && ctx.Err() == nil && isContextErr(c.err) {
+				continue // the caller who ran it gave up; this one has not
+			}
+		}
+		if c.err != nil {
+			return nil, c.err
+		}
+		return slices.Clone(c.pcm), nil
 	}
-	s.cache.put(key, pcm)
-	return slices.Clone(pcm), nil
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// clean keeps text text for espeak-ng: control characters become spaces, and
+// "[[" and "]]", between which espeak-ng reads raw phoneme codes, are broken
+// up. (Options, shell syntax and SSML are harmless already: the text goes in
+// on standard input, without a shell, and -m is never given.)
+func clean(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	for strings.Contains(text, "[[") || strings.Contains(text, "]]") {
+		text = strings.NewReplacer("[[", "[ [", "]]", "] ]").Replace(text)
+	}
+	return text
 }
 
 // synthesize runs espeak-ng on input, once a process slot is free, and
-// returns its audio at speech.SampleRate.
+// returns its audio at SampleRate.
 func (s *Synth) synthesize(ctx context.Context, input, voice string, slow bool) ([]int16, error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -264,11 +329,11 @@ func (s *Synth) synthesize(ctx context.Context, input, voice string, slow bool) 
 	if err != nil {
 		return nil, err
 	}
-	pcm, rate, err := speech.ReadWAV(bytes.NewReader(out))
+	pcm, rate, err := parseWAV(out)
 	if err != nil {
 		return nil, signoff.Wrap(signoff.ErrUnavailable, "speech_unavailable", "espeak-ng's audio cannot be read", err)
 	}
-	return s.resample(pcm, rate)
+	return resamplerFor(rate, SampleRate).run(pcm), nil
 }
 
 // exec is the default run: espeak-ng with args, and the text on its standard
@@ -278,11 +343,17 @@ func (s *Synth) synthesize(ctx context.Context, input, voice string, slow bool) 
 func (s *Synth) exec(ctx context.Context, args []string, stdin string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, s.program, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	stdout := &cappedBuffer{max: speech.MaxWAVSize}
+	stdout := &cappedBuffer{max: maxWAV}
 	stderr := &cappedBuffer{max: maxStderr, quiet: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = time.Second // do not wait for pipes a killed process left open
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if s.started != nil {
+			s.started(cmd.Process)
+		}
+		err = cmd.Wait()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
@@ -293,27 +364,6 @@ func (s *Synth) exec(ctx context.Context, args []string, stdin string) ([]byte, 
 			fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes())))
 	}
 	return stdout.Bytes(), nil
-}
-
-// resample converts pcm from rate to speech.SampleRate, reusing the
-// resamplers of espeak-ng's usual rate, whose filters take a while to design.
-func (s *Synth) resample(pcm []int16, rate int) ([]int16, error) {
-	if rate == speech.SampleRate {
-		return pcm, nil
-	}
-	rs, _ := s.rs.Get().(*speech.Resampler)
-	if rs == nil || rate != espeakRate {
-		var err error
-		if rs, err = speech.NewResampler(rate, speech.SampleRate); err != nil {
-			return nil, err
-		}
-	}
-	rs.Reset()
-	out := rs.Resample(make([]int16, 0, len(pcm)*speech.SampleRate/rate+2), pcm)
-	if rate == espeakRate {
-		s.rs.Put(rs)
-	}
-	return out, nil
 }
 
 // cappedBuffer keeps what is written to it up to max bytes. Past that it

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/signoff/signoff"
-	"github.com/signoff/signoff/speech"
 )
 
 // newSynth returns a Synth on the real espeak-ng, and fails, not skips,
@@ -40,10 +39,10 @@ func countRuns(s *Synth) *atomic.Int64 {
 	return &n
 }
 
-func seconds(pcm []int16) float64 { return float64(len(pcm)) / speech.SampleRate }
+func seconds(pcm []int16) float64 { return float64(len(pcm)) / SampleRate }
 
 // silenceRMS is the RMS below which audio counts as silence: -50 dBFS.
-var silenceRMS = speech.DBFSToRMS(-50)
+var silenceRMS = dbfsToRMS(-50)
 
 func TestNew(t *testing.T) {
 	s := newSynth(t, Options{})
@@ -103,10 +102,10 @@ func TestSynthesizeEnglish(t *testing.T) {
 	if d := seconds(pcm); d < 1 || d > 6 {
 		t.Errorf("got %.2f s of audio, want 1 to 6 s", d)
 	}
-	if rms := speech.RMS(pcm); rms < 10*silenceRMS {
-		t.Errorf("got RMS %.0f (%.1f dBFS), want above %.0f", rms, speech.RMSToDBFS(rms), 10*silenceRMS)
+	if rms := rms(pcm); rms < 10*silenceRMS {
+		t.Errorf("got RMS %.0f (%.1f dBFS), want above %.0f", rms, rmsToDBFS(rms), 10*silenceRMS)
 	}
-	t.Logf("English: %.2f s of audio, RMS %.0f (%.1f dBFS), synthesised in %v", seconds(pcm), speech.RMS(pcm), speech.DBFS(pcm), took)
+	t.Logf("English: %.2f s of audio, RMS %.0f (%.1f dBFS), synthesised in %v", seconds(pcm), rms(pcm), dbfs(pcm), took)
 }
 
 func TestSynthesizeMandarin(t *testing.T) {
@@ -121,10 +120,10 @@ func TestSynthesizeMandarin(t *testing.T) {
 	if d := seconds(pcm); d < 0.8 || d > 5 {
 		t.Errorf("got %.2f s of audio, want 0.8 to 5 s", d)
 	}
-	if rms := speech.RMS(pcm); rms < 10*silenceRMS {
-		t.Errorf("got RMS %.0f (%.1f dBFS), want above %.0f", rms, speech.RMSToDBFS(rms), 10*silenceRMS)
+	if rms := rms(pcm); rms < 10*silenceRMS {
+		t.Errorf("got RMS %.0f (%.1f dBFS), want above %.0f", rms, rmsToDBFS(rms), 10*silenceRMS)
 	}
-	t.Logf("Mandarin (%s): %.2f s of audio, RMS %.0f (%.1f dBFS), synthesised in %v", s.mandarin, seconds(pcm), speech.RMS(pcm), speech.DBFS(pcm), took)
+	t.Logf("Mandarin (%s): %.2f s of audio, RMS %.0f (%.1f dBFS), synthesised in %v", s.mandarin, seconds(pcm), rms(pcm), dbfs(pcm), took)
 }
 
 func TestSlowIsLonger(t *testing.T) {

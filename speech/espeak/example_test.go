@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/signoff/signoff/speech"
 	"github.com/signoff/signoff/speech/espeak"
 )
 
@@ -31,7 +30,7 @@ func ExampleSynth_Synthesize() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Printf("%s: %v\n", s, len(pcm) > speech.SampleRate/4)
+		fmt.Printf("%s: %v\n", s, len(pcm) > espeak.SampleRate/4)
 	}
 	// Output:
 	// 您好！: true

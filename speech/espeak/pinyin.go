@@ -9,9 +9,10 @@ import (
 
 // toPinyin turns Mandarin text into what espeak-ng's cmn-latn-pinyin voice
 // reads: syllables with tone numbers (Tone3: "fang4 men2 kou3"; the neutral
-// tone has no number), digits as Chinese numbers ("按2" → "an4 er4"), Latin
-// text kept, and punctuation as the commas and full stops espeak-ng pauses
-// on.
+// tone has no number), digits read one by one as Chinese numbers ("按2" →
+// "an4 er4", "1234" → "yi1 er4 san1 si4", as menu keys, codes and phone
+// numbers are read), Latin text kept, and punctuation as the commas and full
+// stops espeak-ng pauses on.
 //
 // go-pinyin knows single characters, and takes a character's first reading;
 // phrases lists the words of Signoff's prompts whose characters read
@@ -36,15 +37,18 @@ func toPinyin(text string) string {
 			}
 			i++
 		case digit(r) >= 0:
-			j := i
-			for j < len(rs) && (digit(rs[j]) >= 0 || (rs[j] == '.' || rs[j] == '．') && j+1 < len(rs) && digit(rs[j+1]) >= 0 && j > i) {
+			j, point := i, false
+			for j < len(rs) {
+				if digit(rs[j]) < 0 {
+					// one decimal point, between digits
+					if point || rs[j] != '.' && rs[j] != '．' || j+1 >= len(rs) || digit(rs[j+1]) < 0 {
+						break
+					}
+					point = true
+				}
 				j++
 			}
-			var next rune
-			if j < len(rs) {
-				next = rs[j]
-			}
-			b.word(readNumber(rs[i:j], next))
+			b.word(readDigits(rs[i:j]))
 			i = j
 		case isLatin(r):
 			j := i
@@ -107,53 +111,18 @@ func digit(r rune) int {
 
 var digitPinyin = [10]string{"ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3"}
 
-// measureWords take 两 (liang3) rather than 二 for the number 2: 2个, 2点.
-const measureWords = "个位件次天点种份箱包只条分"
-
-// readNumber reads a run of digits (with a decimal point) in Mandarin: one
-// or two digits as a number ("12" → shi2 er4), longer runs and runs with a
-// leading zero digit by digit, as codes and phone numbers are read.
-func readNumber(rs []rune, next rune) string {
-	var ds []int
-	var words []string
-	for k, r := range rs {
+// readDigits reads digits one by one, with a decimal point as dian3:
+// "3.5" → "san1 dian3 wu3".
+func readDigits(rs []rune) string {
+	words := make([]string, len(rs))
+	for i, r := range rs {
 		if d := digit(r); d >= 0 {
-			ds = append(ds, d)
-			continue
+			words[i] = digitPinyin[d]
+		} else {
+			words[i] = "dian3"
 		}
-		// the decimal point
-		words = append(words, numberWords(ds, 0)...)
-		words = append(words, "dian3")
-		for _, r := range rs[k+1:] {
-			words = append(words, digitPinyin[digit(r)])
-		}
-		return strings.Join(words, " ")
 	}
-	return strings.Join(numberWords(ds, next), " ")
-}
-
-func numberWords(ds []int, next rune) []string {
-	switch {
-	case len(ds) == 1 && ds[0] == 2 && next != 0 && strings.ContainsRune(measureWords, next):
-		return []string{"liang3"}
-	case len(ds) == 1:
-		return []string{digitPinyin[ds[0]]}
-	case len(ds) == 2 && ds[0] != 0:
-		var w []string
-		if ds[0] > 1 {
-			w = append(w, digitPinyin[ds[0]])
-		}
-		w = append(w, "shi2")
-		if ds[1] != 0 {
-			w = append(w, digitPinyin[ds[1]])
-		}
-		return w
-	}
-	w := make([]string, len(ds))
-	for i, d := range ds {
-		w[i] = digitPinyin[d]
-	}
-	return w
+	return strings.Join(words, " ")
 }
 
 func isLatin(r rune) bool {
@@ -195,7 +164,7 @@ func (p *pinyinBuilder) punct(r rune) {
 	switch r {
 	case '。', '！', '？', '!', '?', '；', ';', '…', '.', '．':
 		pause = '.'
-	case '，', '、', ',', '：', ':', '—', '～', '~', '－':
+	case '，', '、', ',', '：', ':', '—', '～', '~', '－', '/', '／':
 		pause = ','
 	default:
 		return // spaces, quotes, brackets, symbols: a word break at most

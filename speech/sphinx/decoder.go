@@ -35,7 +35,7 @@ static int sp_pron(ps_decoder_t *ps, const char *word, char *buf, int n) {
 typedef struct {
 	int32 score;        // path score of the best hypothesis
 	int   frames;       // frames decoded
-	int   fillerframes; // frames the best path spends in silence and noise
+	int   fillerframes; // frames the best path spends in silence and noise (fillers, and _pseudo_ words)
 } sp_stats;
 
 // sp_decode runs one whole utterance through the active search and returns
@@ -56,10 +56,11 @@ static const char *sp_decode(ps_decoder_t *ps, const int16 *pcm, size_t n, sp_st
 		int sf, ef;
 		const char *w = ps_seg_word(seg);
 		ps_seg_frames(seg, &sf, &ef);
-		if (w[0] == '<' || w[0] == '[' || w[0] == '+') st->fillerframes += ef - sf + 1;
+		if (w[0] == '<' || w[0] == '[' || w[0] == '+' || w[0] == '_') st->fillerframes += ef - sf + 1;
 	}
 	return hyp;
 }
+
 */
 import "C"
 
@@ -137,6 +138,17 @@ func (d *decoder) prons(w string) []string {
 		}
 		out = append(out, string(buf[:n]))
 	}
+}
+
+// addWord adds w, pronounced phones, to the decoder's dictionary.
+func (d *decoder) addWord(w, phones string) error {
+	cw, cp := C.CString(w), C.CString(phones)
+	defer C.free(unsafe.Pointer(cw))
+	defer C.free(unsafe.Pointer(cp))
+	if C.ps_add_word(d.ps, cw, cp, 0) < 0 {
+		return fmt.Errorf("pocketsphinx: cannot add %q /%s/", w, phones)
+	}
+	return nil
 }
 
 func (d *decoder) setJSGF(name, jsgf string) error {

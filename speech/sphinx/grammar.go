@@ -1,6 +1,7 @@
 package sphinx
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -92,7 +93,10 @@ func compile(g Grammar) (*compiled, error) {
 	}
 	// Sorted, so that the same grammar in another order shares a search.
 	slices.Sort(alts)
-	c.jsgf = "#JSGF V1.0;\ngrammar answer;\npublic <answer> = " + strings.Join(alts, " | ") + ";\n"
+	// Noise before and after the phrase is heard as noise, as it is by the
+	// rejection loop, so that the two differ only over the speech.
+	c.jsgf = "#JSGF V1.0;\ngrammar answer;\n<phrase> = " + strings.Join(alts, " | ") +
+		";\npublic <answer> = [" + noiseWord + "] <phrase> [" + noiseWord + "];\n"
 	return c, nil
 }
 
@@ -105,13 +109,11 @@ func isWord(w string) bool {
 	return w != "" && w[0] != '\''
 }
 
-// garbageJSGF is the rejection grammar for c: one or more of the everyday
-// words, leaving out the grammar's own words and any word the decoder
+// garbageJSGF is the rejection grammar for c: one or more of the noise
+// words and fillerWords, leaving out the grammar's own words and any word the decoder
 // pronounces exactly like one of them ("to" for "two", "know" for "no").
 // pron gives the pronunciations of a word, none when it is not in the
 // dictionary.
-var garbageMinPhones = 0
-
 func (c *compiled) garbageJSGF(pron func(string) []string) string {
 	own := make(map[string]bool)
 	sounds := make(map[string]bool)
@@ -121,7 +123,7 @@ func (c *compiled) garbageJSGF(pron func(string) []string) string {
 			sounds[p] = true
 		}
 	}
-	var alts []string
+	alts := slices.Sorted(maps.Keys(noiseWords))
 	for _, w := range fillerWords {
 		if own[w] {
 			continue
@@ -130,14 +132,11 @@ func (c *compiled) garbageJSGF(pron func(string) []string) string {
 		if len(ps) == 0 || slices.ContainsFunc(ps, func(p string) bool { return sounds[p] }) {
 			continue
 		}
-		if len(strings.Fields(ps[0])) < garbageMinPhones {
-			continue
-		}
 		alts = append(alts, w)
 	}
-	// The loop is <w> <w>*, not <w>+: sphinxbase links a top-level
-	// repetition back to the start state, which would let garbage run into
-	// a phrase ("then eight").
+	// <w> <w>*, not <w>+: sphinxbase compiles a repetition that opens a
+	// rule into a link back to the enclosing rule's start, which in a
+	// grammar of alternatives lets the loop run into them ("then eight").
 	return "#JSGF V1.0;\ngrammar garbage;\n<w> = " + strings.Join(alts, " | ") +
 		";\npublic <garbage> = <w> <w>*;\n"
 }
