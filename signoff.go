@@ -307,8 +307,16 @@ type Session struct {
 	// Deadline is when the pending timer fires; zero when none is pending.
 	Deadline time.Time `json:"deadline,omitzero"`
 	// TokenHash is the hex SHA-256 of the recipient's bearer token.
-	TokenHash  string    `json:"token_hash"`
-	Transcript []Message `json:"transcript"`
+	TokenHash string `json:"token_hash"`
+	// Transcript is what was said, in order. It is stored line by line,
+	// apart from the rest of the session, so that a turn reads and writes
+	// only what it needs: a session loaded for a turn carries none of it,
+	// and the step appends the turn's new lines. Lines counts the lines
+	// stored; LastOffer is the last bot line that offered options (what
+	// "9, repeat" says again).
+	Transcript []Message `json:"-"`
+	Lines      int       `json:"lines"`
+	LastOffer  *Message  `json:"last_offer,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	// Version counts stored revisions; zero means never stored.

@@ -117,13 +117,20 @@ func (e *Engine) Session(ctx context.Context, id signoff.SessionID, token string
 	if err := authorize(&s, token); err != nil {
 		return signoff.Session{}, signoff.Delivery{}, err
 	}
+	if s.Transcript, err = e.store.Transcript(ctx, s.DeliveryID, id, 0, s.Lines); err != nil {
+		return signoff.Session{}, signoff.Delivery{}, err
+	}
 	return s, d, nil
 }
 
 // Turn is the engine's answer to one input.
 type Turn struct {
-	Replies []signoff.Message // what the bot said, in order
-	Session signoff.Session   // the session after the input
+	// Replies are the lines this input added to the transcript: the
+	// recipient's own, then what the bot said, in order.
+	Replies []signoff.Message
+	// Session is the session after the input. Its Transcript holds only
+	// Replies; Session.Lines counts the whole transcript.
+	Session signoff.Session
 }
 
 // Reply gives the recipient's input to session id, authorised by token.
@@ -144,6 +151,7 @@ func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, 
 		c := e.change(s, next, acts)
 		err = e.store.Commit(ctx, c)
 		if err == nil {
+			next = *c.Session
 			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
 		}
 		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
@@ -165,10 +173,12 @@ func changed(a, b *signoff.Session) bool {
 // session has before.Version 0.
 func (e *Engine) change(before, after signoff.Session, acts []signoff.Action) Change {
 	after.Version = before.Version + 1
+	added := after.Transcript[len(before.Transcript):]
+	after.Lines = before.Lines + len(added)
 	c := Change{Delivery: after.DeliveryID, Session: &after, Timer: after.Deadline}
 	c.Log = sessionLog(before, after, acts)
-	for i := len(before.Transcript); i < len(after.Transcript); i++ {
-		c.Publish = append(c.Publish, Posted{Seq: i, Message: after.Transcript[i]})
+	for i, m := range added {
+		c.Publish = append(c.Publish, Posted{Seq: before.Lines + i, Message: m})
 	}
 	if after.State.Ended() {
 		c.CloseSession = true

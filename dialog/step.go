@@ -138,9 +138,11 @@ func newTurn(cfg Config, s signoff.Session, d *signoff.Delivery, now time.Time) 
 
 func (t *turn) say(text string, opts []signoff.Option) {
 	t.acts = append(t.acts, signoff.Action{Kind: signoff.ActSay, Text: text, Options: opts})
-	t.s.Transcript = append(t.s.Transcript, signoff.Message{From: signoff.FromBot, Text: text, Options: opts, At: t.now})
+	m := signoff.Message{From: signoff.FromBot, Text: text, Options: opts, At: t.now}
+	t.s.Transcript = append(t.s.Transcript, m)
 	if opts != nil {
 		t.s.Offered = opts
+		t.s.LastOffer = &m
 	}
 }
 
@@ -479,12 +481,9 @@ func contains(keys []string, k string) bool {
 
 // repeat says the last offer again.
 func (t *turn) repeat() {
-	for i := len(t.s.Transcript) - 1; i >= 0; i-- {
-		m := t.s.Transcript[i]
-		if m.From == signoff.FromBot && len(m.Options) > 0 {
-			t.offerWith(m.Text, m.Options)
-			return
-		}
+	if m := t.s.LastOffer; m != nil && len(m.Options) > 0 {
+		t.offerWith(m.Text, m.Options)
+		return
 	}
 	t.offer("menu.head")
 }

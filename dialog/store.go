@@ -21,8 +21,13 @@ type Store interface {
 	Load(ctx context.Context, id signoff.DeliveryID) (signoff.Delivery, *signoff.Session, error)
 
 	// LoadSession returns one session by id (open or not) with its
-	// delivery's facts, or signoff.ErrNotFound.
+	// delivery's facts, or signoff.ErrNotFound. The session's Transcript
+	// is left empty; Transcript reads it.
 	LoadSession(ctx context.Context, id signoff.SessionID) (signoff.Session, signoff.Delivery, error)
+
+	// Transcript returns lines [from, to) of a session's transcript, as
+	// committed through Change.Publish; lines not stored are left out.
+	Transcript(ctx context.Context, d signoff.DeliveryID, id signoff.SessionID, from, to int) ([]signoff.Message, error)
 
 	// Commit applies a Change atomically: all of it or none of it. See
 	// Change for the checks it makes. It returns an error of kind
@@ -69,7 +74,8 @@ type Change struct {
 	// Log is appended to the delivery's event log, in order.
 	Log []LogEntry
 
-	// Publish is sent to live listeners of Session (SSE streams on any
+	// Publish holds the session's new transcript lines: each is stored at
+	// its Seq and sent to live listeners of Session (SSE streams on any
 	// node) once the change is stored.
 	Publish []Posted
 

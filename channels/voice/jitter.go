@@ -10,7 +10,7 @@ const jitterSlots = 16
 // Lost set stands for a packet that never came.
 type jitterItem struct {
 	seq     uint16
-	pt      uint8
+	kind    payloadKind
 	ts      uint32
 	payload []byte
 	at      time.Time // arrival

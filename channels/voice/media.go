@@ -184,13 +184,12 @@ func checkOffer(offer string) error {
 // decoder turns the payloads of one audio stream into 16 kHz PCM. It keeps
 // a decoder and a resampler per codec, so a stream may switch codec.
 type decoder struct {
-	pcm8    []int16
-	r8      *speech.Resampler
-	opus    *opus.Decoder
-	pcm48   []int16
-	r48     *speech.Resampler
-	last    int // samples (16 kHz) of the last packet, for concealment
-	decoded []int16
+	pcm8  []int16
+	r8    *speech.Resampler
+	opus  *opus.Decoder
+	pcm48 []int16
+	r48   *speech.Resampler
+	last  int // samples (16 kHz) of the last packet, for concealment
 }
 
 // maxOpusSamples is the longest Opus packet (120 ms) at 48 kHz.

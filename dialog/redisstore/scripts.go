@@ -26,7 +26,8 @@ import "github.com/redis/go-redis/v9"
 //	9 close ("1" or "0")    10 TTL (ms, "0": none)
 //	11 timer op ("+" set, "-" cancel, "" none)  12 timer due (ms)  13 timer member
 //	14 number of log entries n                  15 publish channel
-//	16 .. 15+3n log entries as kind, at, data;  then each Posted as JSON.
+//	16 .. 15+3n log entries as kind, at, data;  then each Posted as its Seq
+//	and its JSON: stored in the state hash as t:<sid>:<seq>, and published.
 //
 // It returns {"ok"} (with TTL: {"ok", sid...}, every session id of the
 // delivery), {"dup", answer} or {"conflict", reason}.
@@ -70,9 +71,10 @@ for _ = 1, tonumber(ARGV[14]) do
   redis.call('XADD', KEYS[2], '*', 'kind', ARGV[i], 'at', ARGV[i + 1], 'data', ARGV[i + 2])
   i = i + 3
 end
-while i <= #ARGV do
-  redis.call('PUBLISH', ARGV[15], ARGV[i])
-  i = i + 1
+while i < #ARGV do
+  redis.call('HSET', h, 't:' .. sid .. ':' .. ARGV[i], ARGV[i + 1])
+  redis.call('PUBLISH', ARGV[15], ARGV[i + 1])
+  i = i + 2
 end
 if wh then redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3]) end
 if KEYS[4] then

@@ -166,6 +166,40 @@ func (s *Store) LoadSession(ctx context.Context, id signoff.SessionID) (signoff.
 	return sess, d, nil
 }
 
+// Transcript returns lines [from, to) of session id's transcript, read from
+// the delivery's state hash in one round trip. Lines never stored (or
+// expired) are left out.
+func (s *Store) Transcript(ctx context.Context, d signoff.DeliveryID, id signoff.SessionID, from, to int) ([]signoff.Message, error) {
+	if from < 0 {
+		from = 0
+	}
+	if to <= from {
+		return nil, nil
+	}
+	fields := make([]string, 0, to-from)
+	prefix := "t:" + string(id) + ":"
+	for i := from; i < to; i++ {
+		fields = append(fields, prefix+strconv.Itoa(i))
+	}
+	vals, err := s.rdb.HMGet(ctx, stateKey(d), fields...).Result()
+	if err != nil {
+		return nil, fail("transcript "+string(id), err)
+	}
+	out := make([]signoff.Message, 0, len(vals))
+	for _, v := range vals {
+		js, _ := v.(string)
+		if js == "" {
+			continue
+		}
+		var p dialog.Posted
+		if err := decode(js, &p); err != nil {
+			return nil, fmt.Errorf("redisstore: transcript %s: %w", id, err)
+		}
+		out = append(out, p.Message)
+	}
+	return out, nil
+}
+
 // Commit applies c in one Lua script over the delivery's keys: checks first,
 // then writes, so it is all or nothing. Besides the kinds of dialog.Store it
 // returns signoff.ErrInvalid for a change that names ids inconsistently.
@@ -345,7 +379,7 @@ func validID(id string) bool {
 
 // commitArgs encodes c as the ARGV of commitScript.
 func commitArgs(c *dialog.Change) ([]any, error) {
-	args := make([]any, 0, 15+3*len(c.Log)+len(c.Publish))
+	args := make([]any, 0, 15+3*len(c.Log)+2*len(c.Publish))
 	if c.WebhookID != "" {
 		args = append(args, "1", c.Answer, webhookKeep.Milliseconds())
 	} else {
@@ -407,7 +441,7 @@ func commitArgs(c *dialog.Change) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: commit %s: publish: %w", c.Delivery, err)
 		}
-		args = append(args, b)
+		args = append(args, p.Seq, b)
 	}
 	return args, nil
 }

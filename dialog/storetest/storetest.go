@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) dialog.Store) {
 		{"AllOrNothing", testAllOrNothing},
 		{"LogInOrder", testLogInOrder},
 		{"ConcurrentCommits", testConcurrentCommits},
+		{"Transcript", testTranscript},
 		{"TTL", testTTL},
 		{"TimerDue", testTimerDue},
 		{"TimerOneClaimer", testTimerOneClaimer},
@@ -104,6 +106,7 @@ func session(d signoff.DeliveryID, id signoff.SessionID, version int64) *signoff
 func next(s signoff.Session, text string) *signoff.Session {
 	s.Transcript = append(append([]signoff.Message(nil), s.Transcript...),
 		signoff.Message{From: signoff.FromRecipient, Text: text, Channel: signoff.ChannelChat, At: base.Add(time.Minute)})
+	s.Lines++
 	s.Version++
 	s.UpdatedAt = s.UpdatedAt.Add(time.Second)
 	return &s
@@ -407,8 +410,10 @@ func testConcurrentCommits(t *testing.T, s dialog.Store) {
 				return
 			}
 			start.Wait()
-			errs[i] = s.Commit(c, dialog.Change{Delivery: cur.DeliveryID, Session: next(cur, fmt.Sprint(i)),
-				Log: []dialog.LogEntry{entry("reply", "writer", fmt.Sprint(i))}})
+			nx := next(cur, fmt.Sprint(i))
+			errs[i] = s.Commit(c, dialog.Change{Delivery: cur.DeliveryID, Session: nx,
+				Log:     []dialog.LogEntry{entry("reply", "writer", fmt.Sprint(i))},
+				Publish: []dialog.Posted{{Seq: cur.Lines, Message: nx.Transcript[len(nx.Transcript)-1]}}})
 		})
 	}
 	loaded.Wait()
@@ -430,9 +435,13 @@ func testConcurrentCommits(t *testing.T, s dialog.Store) {
 		t.Fatal("no writer committed")
 	}
 	got, _ := loadSession(t, s, sess.ID)
-	if got.Version != 2 || got.Transcript[len(got.Transcript)-1].Text != fmt.Sprint(winner) {
-		t.Errorf("stored session: version %d, last line %q; want version 2 by writer %d",
-			got.Version, got.Transcript[len(got.Transcript)-1].Text, winner)
+	lines, err := s.Transcript(c, got.DeliveryID, got.ID, 0, got.Lines+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 2 || len(lines) != 1 || lines[0].Text != fmt.Sprint(winner) {
+		t.Errorf("stored session: version %d, transcript %+v; want version 2 and one line by writer %d",
+			got.Version, lines, winner)
 	}
 	wantLog(t, s, sess.DeliveryID, entry("reply", "writer", fmt.Sprint(winner)))
 }
@@ -625,4 +634,50 @@ func testTimerMax(t *testing.T, s dialog.Store) {
 	wantTimers(t, "first two", claim(t, s, now, time.Hour, 2), a, b)
 	wantTimers(t, "the third", claim(t, s, now, time.Hour, 2), c)
 	wantTimers(t, "none with max 0", claim(t, s, base.Add(48*time.Hour), time.Hour, 0))
+}
+
+// testTranscript: lines committed through Publish are stored at their Seq
+// apart from the session, read back in ranges; a refused commit stores none.
+func testTranscript(t *testing.T, s dialog.Store) {
+	d := signoff.DeliveryID(newID("D"))
+	sess := session(d, signoff.SessionID(newID("S")), 1)
+	sess.Lines = 1
+	c := ctx(t)
+	if err := s.Commit(c, dialog.Change{Delivery: d, Session: sess, Publish: []dialog.Posted{{Seq: 0, Message: sess.Transcript[0]}}}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := loadSession(t, s, sess.ID)
+	if len(cur.Transcript) != 0 || cur.Lines != 1 {
+		t.Fatalf("LoadSession gave %d transcript lines and Lines %d; want none loaded and Lines 1", len(cur.Transcript), cur.Lines)
+	}
+	nx := next(cur, "2")
+	nx.Transcript = append(nx.Transcript, signoff.Message{From: signoff.FromBot, Text: "好的", At: base})
+	nx.Lines = 3
+	if err := s.Commit(c, dialog.Change{Delivery: d, Session: nx, Publish: []dialog.Posted{
+		{Seq: 1, Message: nx.Transcript[0]}, {Seq: 2, Message: nx.Transcript[1]}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A stale writer's lines are not stored.
+	stale := next(cur, "3")
+	if err := s.Commit(c, dialog.Change{Delivery: d, Session: stale, Publish: []dialog.Posted{{Seq: 1, Message: stale.Transcript[0]}}}); !errors.Is(err, signoff.ErrConflict) {
+		t.Fatalf("stale commit: %v, want ErrConflict", err)
+	}
+	all, err := s.Transcript(c, d, sess.ID, 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range all {
+		texts = append(texts, m.Text)
+	}
+	if got, want := strings.Join(texts, "|"), "您好，您的快递正在派送。|2|好的"; got != want {
+		t.Errorf("transcript %q, want %q", got, want)
+	}
+	tail, err := s.Transcript(c, d, sess.ID, 2, 10)
+	if err != nil || len(tail) != 1 || tail[0].Text != "好的" || tail[0].From != signoff.FromBot {
+		t.Errorf("lines [2,10): %+v %v, want the bot line only", tail, err)
+	}
+	if none, err := s.Transcript(c, d, sess.ID, 3, 3); err != nil || len(none) != 0 {
+		t.Errorf("empty range: %+v %v", none, err)
+	}
 }
