@@ -31,6 +31,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSSE$$' -fuzztime=$(FUZZTIME) ./cmd/signoffctl
 	$(GO) test -run='^$$' -fuzz='^FuzzReadWAV$$' -fuzztime=$(FUZZTIME) ./speech
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTelephoneEvent$$' -fuzztime=$(FUZZTIME) ./speech
+	$(GO) test -run='^$$' -fuzz='^FuzzRTPIn$$' -fuzztime=$(FUZZTIME) ./channels/voice
+	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/voice
 
 build:
 	$(GO) build -o bin/ ./cmd/...
