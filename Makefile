@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps build vet fuzz bench clean
+.PHONY: run test deps build vet fuzz bench callbench clean
 
 ## run: check what the server needs, then start it (embedded store unless REDIS_URL is set)
 run:
@@ -40,6 +40,10 @@ build:
 ## bench: a real redis-server and signoffd on free ports, driven by signoffctl bench
 bench: deps build
 	deploy/bench.sh
+
+## callbench: voice call latencies (greeting, keypad, barge-in) over 20 calls
+callbench: deps build
+	deploy/bench.sh call
 
 clean:
 	rm -rf bin

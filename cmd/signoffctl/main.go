@@ -41,6 +41,7 @@ commands:
   webhook   send a signed order webhook to the server
   chat      chat with the bot as the recipient of a session
   bench     load a running server with recipients and compare it with a bare Redis round trip
+  callbench time voice calls: greeting, keypad reply and barge-in latency at the caller
 
 Run 'signoffctl <command> -h' for the flags of a command.
 
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runChat(ctx, rest, getenv, stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, rest, getenv, stdout, stderr)
+	case "callbench":
+		err = runCallBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

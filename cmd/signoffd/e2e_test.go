@@ -25,11 +25,29 @@ import (
 
 const testSecret = "whsec_ZTJlLXRlc3Qtc2VjcmV0LWZvci1zaWdub2Zm"
 
+// logBuffer collects a process's output; safe to read while it writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // server is a signoffd process started for a test.
 type server struct {
 	url  string
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *logBuffer
 	done chan error
 }
 
@@ -82,7 +100,7 @@ func TestMain(m *testing.M) {
 func startServer(t *testing.T, bin string, env ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &server{url: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{url: "http://" + addr, logs: &logBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "SIGNOFF_ADDR="+addr, "SIGNOFF_WEBHOOK_SECRET="+testSecret, "SIGNOFF_LOG_LEVEL=debug")
 	s.cmd.Env = append(s.cmd.Env, env...)
