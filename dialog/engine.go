@@ -42,6 +42,7 @@ type Engine struct {
 	log   *slog.Logger
 	seed  maphash.Seed
 	locks [256]sync.Mutex
+	cache *sessionCache
 }
 
 // EngineOption changes an Engine's defaults.
@@ -50,9 +51,15 @@ type EngineOption func(*Engine)
 // WithClock makes the engine read time from now instead of time.Now.
 func WithClock(now func() time.Time) EngineOption { return func(e *Engine) { e.now = now } }
 
+// WithSessionCache sets how many sessions the engine keeps in memory between
+// turns (default 16,384; 0 turns the cache off). A cached session saves a
+// read per turn; the commit's version checks make a stale one harmless.
+func WithSessionCache(n int) EngineOption { return func(e *Engine) { e.cache = newSessionCache(n) } }
+
 // New returns an engine over store.
 func New(store Store, facts Facts, cfg Config, log *slog.Logger, opts ...EngineOption) *Engine {
-	e := &Engine{store: store, facts: facts, cfg: cfg.withDefaults(), now: time.Now, log: log, seed: maphash.MakeSeed()}
+	e := &Engine{store: store, facts: facts, cfg: cfg.withDefaults(), now: time.Now, log: log, seed: maphash.MakeSeed(),
+		cache: newSessionCache(16 << 10)}
 	for _, o := range opts {
 		o(e)
 	}
@@ -139,9 +146,12 @@ type Turn struct {
 func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (Turn, error) {
 	defer e.lock(string(id))()
 	for attempt := 1; ; attempt++ {
-		s, d, err := e.store.LoadSession(ctx, id)
-		if err != nil {
-			return Turn{}, err
+		s, d, cached := e.cache.get(id)
+		if !cached {
+			var err error
+			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
+				return Turn{}, err
+			}
 		}
 		if err := authorize(&s, token); err != nil {
 			return Turn{}, err
@@ -149,13 +159,19 @@ func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, 
 		in.At = e.now()
 		next, acts := Step(e.cfg, s, d, in)
 		c := e.change(s, next, acts)
-		err = e.store.Commit(ctx, c)
+		c.FactsVersion = d.Version
+		err := e.store.Commit(ctx, c)
 		if err == nil {
 			next = *c.Session
+			e.cache.put(next, d)
 			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
 		}
+		e.cache.drop(id)
 		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
 			return Turn{}, err
+		}
+		if cached {
+			continue // another node moved on: reload at once
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return Turn{}, err
@@ -317,6 +333,9 @@ func (e *Engine) notify(ctx context.Context, ev signoff.OrderEvent) (Notice, err
 	if c.Answer, err = json.Marshal(n); err != nil {
 		return Notice{}, err
 	}
+	if open != nil {
+		e.cache.drop(open.ID) // its facts change, and maybe the session
+	}
 	return n, e.store.Commit(ctx, c)
 }
 
@@ -337,7 +356,10 @@ func (e *Engine) Fire(ctx context.Context, t Timer) error {
 		if !changed(&s, &next) {
 			return e.store.ClearTimer(ctx, t)
 		}
-		err = e.store.Commit(ctx, e.change(s, next, acts))
+		c := e.change(s, next, acts)
+		c.FactsVersion = d.Version
+		e.cache.drop(t.Session)
+		err = e.store.Commit(ctx, c)
 		if err == nil {
 			return e.store.ClearTimer(ctx, t)
 		}

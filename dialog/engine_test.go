@@ -353,3 +353,41 @@ func TestRecordAppendsEvidence(t *testing.T) {
 		t.Errorf("Record on an unknown session: %v, want ErrNotFound", err)
 	}
 }
+
+// TestCachedSessionAcrossNodes: a node's cached session is overtaken by
+// another node's turn and by a facts change; its next turn still decides on
+// the current session and facts.
+func TestCachedSessionAcrossNodes(t *testing.T) {
+	addr, db := redistest.DB(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clk := &clock{now: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
+	var nodes []*dialog.Engine
+	for range 2 {
+		rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+		t.Cleanup(func() { rdb.Close() })
+		nodes = append(nodes, dialog.New(redisstore.New(rdb, log), dialog.MergeFunc(knowledge.Merge), dialog.Config{}, log, dialog.WithClock(clk.Now)))
+	}
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	n, err := a.Notify(ctx, openingEvent("D9", "wh-1", clk.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply(t, a, n, "2") // a caches the session
+	reply(t, b, n, "3") // b moves it on
+	turn := reply(t, a, n, "1")
+	if turn.Session.Outcome != signoff.OutcomeDeliverNow || turn.Session.Lines != 7 {
+		t.Errorf("after a stale cache: outcome %s, %d lines; want deliver_now and 7 lines", turn.Session.Outcome, turn.Session.Lines)
+	}
+	// b changes the ETA (a facts-only change: less than ETAChange, so the
+	// session is untouched); a's cached facts are stale.
+	upd := signoff.OrderEvent{WebhookID: "wh-2", Type: signoff.EventUpdated, Timestamp: clk.Now().Add(time.Minute),
+		Delivery: signoff.Delivery{ID: "D9", ETA: time.Date(2026, 11, 25, 4, 5, 0, 0, time.UTC)}, Present: signoff.Fields{"eta": true}}
+	if _, err := b.Notify(ctx, upd); err != nil {
+		t.Fatal(err)
+	}
+	turn = reply(t, a, n, "什么时候到")
+	if got := turn.Replies[1].Text; got != "预计今天 12:05送达。" {
+		t.Errorf("answer on stale cached facts: %q, want the new ETA 12:05", got)
+	}
+}

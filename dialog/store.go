@@ -62,6 +62,11 @@ type Change struct {
 	// one more than the stored version (1 for a new delivery).
 	Facts *signoff.Delivery
 
+	// FactsVersion, when positive and Facts is nil, is the version the
+	// stored facts must still have: a decision taken on facts that have
+	// changed since is a conflict.
+	FactsVersion int64
+
 	// Session, when set, replaces (or, with Version 1, creates) a session.
 	// Its Version must be one more than the stored version. A new session
 	// becomes the delivery's open session; creating one while another is

@@ -21,7 +21,8 @@ import "github.com/redis/go-redis/v9"
 // ARGV, in order (see commitArgs):
 //
 //	1 webhook? ("1" or "")   2 answer           3 answer keep (ms)
-//	4 facts version ("0": facts unchanged)      5 facts JSON
+//	4 facts version ("0": facts unchanged; -v: unchanged, but must be at v)
+//	5 facts JSON
 //	6 session id ("" none)   7 session version ("0": unchanged)   8 session JSON
 //	9 close ("1" or "0")    10 TTL (ms, "0": none)
 //	11 timer op ("+" set, "-" cancel, "" none)  12 timer due (ms)  13 timer member
@@ -41,6 +42,9 @@ local fv = tonumber(ARGV[4])
 if fv > 0 then
   local cur = tonumber(redis.call('HGET', h, 'facts.v') or '0')
   if cur ~= fv - 1 then return {'conflict', 'facts are at version ' .. cur} end
+elseif fv < 0 then
+  local cur = tonumber(redis.call('HGET', h, 'facts.v') or '0')
+  if cur ~= -fv then return {'conflict', 'facts are at version ' .. cur} end
 end
 local sid, sv = ARGV[6], tonumber(ARGV[7])
 if sv > 0 then

@@ -391,6 +391,8 @@ func commitArgs(c *dialog.Change) ([]any, error) {
 			return nil, fmt.Errorf("redisstore: commit %s: facts: %w", c.Delivery, err)
 		}
 		args = append(args, c.Facts.Version, b)
+	} else if c.FactsVersion > 0 {
+		args = append(args, -c.FactsVersion, "")
 	} else {
 		args = append(args, 0, "")
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) dialog.Store) {
 		{"LogInOrder", testLogInOrder},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Transcript", testTranscript},
+		{"FactsVersionChecked", testFactsVersionChecked},
 		{"TTL", testTTL},
 		{"TimerDue", testTimerDue},
 		{"TimerOneClaimer", testTimerOneClaimer},
@@ -679,5 +680,26 @@ func testTranscript(t *testing.T, s dialog.Store) {
 	}
 	if none, err := s.Transcript(c, d, sess.ID, 3, 3); err != nil || len(none) != 0 {
 		t.Errorf("empty range: %+v %v", none, err)
+	}
+}
+
+// testFactsVersionChecked: a session change taken on facts that changed
+// since is refused, and one on current facts goes through.
+func testFactsVersionChecked(t *testing.T, s dialog.Store) {
+	d := signoff.DeliveryID(newID("D"))
+	c := ctx(t)
+	sess := session(d, signoff.SessionID(newID("S")), 1)
+	if err := s.Commit(c, dialog.Change{Delivery: d, Facts: facts(d, 1), Session: sess}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(c, dialog.Change{Delivery: d, Facts: facts(d, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := loadSession(t, s, sess.ID)
+	if err := s.Commit(c, dialog.Change{Delivery: d, Session: next(cur, "stale"), FactsVersion: 1}); !errors.Is(err, signoff.ErrConflict) {
+		t.Fatalf("change on facts version 1 after version 2: %v, want ErrConflict", err)
+	}
+	if err := s.Commit(c, dialog.Change{Delivery: d, Session: next(cur, "fresh"), FactsVersion: 2}); err != nil {
+		t.Fatalf("change on current facts: %v", err)
 	}
 }
