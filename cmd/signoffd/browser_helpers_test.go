@@ -45,7 +45,7 @@ func newBrowser(t *testing.T, fakeAudio string) *browser {
 	if fakeAudio == "" {
 		fakeAudio = silentWAV(t, time.Second)
 	}
-	var out syncBuffer
+	var out logBuffer
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", "new"),
@@ -389,23 +389,6 @@ func transcript(s map[string]any) []map[string]any {
 		}
 	}
 	return lines
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func tail(s string, n int) string {
