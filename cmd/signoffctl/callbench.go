@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/channels/voice"
+	"github.com/signoff/signoff/speech"
 )
 
 const callBenchUsage = `usage: signoffctl callbench [flags]
@@ -20,8 +24,16 @@ Makes -n voice calls, one after another, to a running server (which must
 run with SIGNOFF_ICE_LOOPBACK=1 when -loopback is set), each to a fresh
 conversation opened with a signed webhook, and measures at the caller:
 offer → first greeting audio, keypad digit → first reply audio, and
-speech onset while the bot speaks → bot silent (barge-in). It prints the
+speech onset while the bot speaks → bot silent (barge-in), and, with
+-reply-wav (default: "two" spoken by espeak-ng, generated once), the end
+of a spoken answer → first audio of the bot's reply. It prints the
 median, p95 and max of each.
+
+With -concurrent N or -sweep N1,N2,... it then holds N calls open at once
+for -hold, each pressing 9 and speaking a burst in turn every few seconds
+(DTMF, VAD, recognition and TTS all run), and counts the bot's frames,
+heard while it speaks, that reach the callers more than 40 ms behind
+their 20 ms schedule. -n 0 skips the sequential calls.
 
 flags:
 `
@@ -34,6 +46,10 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 	loopback := fs.Bool("loopback", true, "use only 127.0.0.1 ICE candidates")
 	echo := fs.Float64("echo-db", -20, "send the bot's audio back at this level (0: no echo)")
 	noise := fs.Float64("noise-dbfs", -60, "white noise floor under the caller's audio (0: none)")
+	replyWAV := fs.String("reply-wav", "", `spoken answer (WAV); default "two" from espeak-ng; "none" skips it`)
+	concurrent := fs.Int("concurrent", 0, "calls held open at once (0: none)")
+	sweep := fs.String("sweep", "", "comma-separated concurrency levels, e.g. 10,25,50,75")
+	hold := fs.Duration("hold", 15*time.Second, "how long each concurrent call is held")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,27 +87,158 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 		}
 		return signoff.SessionID(a.SessionID), a.Token, nil
 	}
-	r, err := voice.Bench(ctx, base, voice.BenchOptions{Calls: *n, Open: open,
-		Caller: voice.CallerOptions{HTTPClient: client, Loopback: *loopback, EchoDB: *echo, NoiseDBFS: *noise}})
+	levels, err := concurrencyLevels(*concurrent, *sweep)
 	if err != nil {
 		return err
+	}
+	caller := voice.CallerOptions{HTTPClient: client, Loopback: *loopback, EchoDB: *echo, NoiseDBFS: *noise}
+	out := map[string]any{}
+	if *n > 0 {
+		var reply []int16
+		if *replyWAV != "none" {
+			if reply, err = loadReply(ctx, *replyWAV); err != nil {
+				return err
+			}
+		}
+		r, err := voice.Bench(ctx, base, voice.BenchOptions{Calls: *n, Open: open, Caller: caller, Reply: reply})
+		if err != nil {
+			return err
+		}
+		rows := []struct {
+			name string
+			s    voice.Stats
+		}{{"greeting", r.Greeting}, {"keypad", r.Keypad}, {"barge-in", r.BargeIn}}
+		if reply != nil {
+			rows = append(rows, struct {
+				name string
+				s    voice.Stats
+			}{"reply", r.Reply})
+		}
+		if *asJSON {
+			out["calls"] = *n
+			for _, row := range rows {
+				out[strings.ReplaceAll(row.name, "-", "_")] = stats(row.s)
+			}
+		} else {
+			fmt.Fprintf(stdout, "%d calls\n%-10s %4s %6s %9s %9s %9s\n", *n, "", "n", "failed", "median", "p95", "max")
+			for _, row := range rows {
+				fmt.Fprintf(stdout, "%-10s %4d %6d %9s %9s %9s\n", row.name, row.s.N, row.s.Failed, ms(row.s.Median), ms(row.s.P95), ms(row.s.Max))
+			}
+			for _, row := range rows {
+				if row.s.Failed > 0 {
+					fmt.Fprintf(stdout, "%s: %s\n", row.name, row.s)
+				}
+			}
+			fmt.Fprintln(stdout, strings.TrimSpace(`
+greeting: offer sent → first greeting audio; keypad: digit → first reply audio;
+barge-in: caller's speech onset → bot silent; reply: last frame of the spoken
+answer ("two") sent → first frame of the bot's answer (embedded PocketSphinx +
+espeak-ng; includes the server VAD's 500 ms end-of-turn silence). All measured
+at the caller.`))
+		}
+	}
+	if len(levels) > 0 {
+		var rows []map[string]any
+		best := 0
+		if !*asJSON {
+			fmt.Fprintf(stdout, "\nconcurrent calls, each held %v with keypad 9 and a speech burst in turn every 3 s\n", *hold)
+			fmt.Fprintf(stdout, "%6s %9s %8s %8s %11s %8s %11s\n", "calls", "connected", "frames", "late", "worst", "gaps", "worst gap")
+		}
+		for i, lv := range levels {
+			if i > 0 {
+				time.Sleep(3 * time.Second) // let the last level's calls end
+			}
+			c := voice.Capacity(ctx, base, voice.CapacityOptions{Calls: lv, Hold: *hold, Open: open, Caller: caller})
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if c.Connected == lv && c.Late == 0 && lv > best {
+				best = lv
+			}
+			row := map[string]any{"calls": lv, "connected": c.Connected, "frames": c.Frames, "late": c.Late, "worst_ms": ms(c.Worst), "gaps": c.Gaps, "worst_gap_ms": ms(c.WorstGap)}
+			if c.Err != nil {
+				row["error"] = c.Err.Error()
+			}
+			rows = append(rows, row)
+			if !*asJSON {
+				fmt.Fprintf(stdout, "%6d %9d %8d %8d %11s %8d %11s\n", lv, c.Connected, c.Frames, c.Late, ms(c.Worst), c.Gaps, ms(c.WorstGap))
+				if c.Err != nil {
+					fmt.Fprintf(stdout, "       %d not connected: %v\n", lv-c.Connected, c.Err)
+				}
+			}
+		}
+		if *asJSON {
+			out["concurrent"], out["max_calls_no_late_frames"] = rows, best
+		} else {
+			fmt.Fprintf(stdout, "largest level with every call connected and no late frames: %d\n", best)
+			fmt.Fprintln(stdout, strings.TrimSpace(`
+frames: bot frames heard while it speaks. late: those more than 40 ms behind
+their 20 ms schedule (arrival times; a frame is due 20 ms after the one before
+was due, or on arrival if earlier, so a skipped or lost frame puts every later
+one behind). gaps: those arriving more than 40 ms + 20 ms after the frame
+before (each stall counted once). The callers run in this process on the same
+2 cores as the server, so their own scheduling delays count against it:
+pessimistic.`))
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"calls": *n, "greeting": stats(r.Greeting), "keypad": stats(r.Keypad), "barge_in": stats(r.BargeIn)})
+		return enc.Encode(out)
 	}
-	fmt.Fprintf(stdout, "%d calls\n%-10s %4s %6s %9s %9s %9s\n", *n, "", "n", "failed", "median", "p95", "max")
-	for _, row := range []struct {
-		name string
-		s    voice.Stats
-	}{{"greeting", r.Greeting}, {"keypad", r.Keypad}, {"barge-in", r.BargeIn}} {
-		fmt.Fprintf(stdout, "%-10s %4d %6d %9s %9s %9s\n", row.name, row.s.N, row.s.Failed, ms(row.s.Median), ms(row.s.P95), ms(row.s.Max))
-	}
-	fmt.Fprintln(stdout, strings.TrimSpace(`
-greeting: offer sent → first greeting audio; keypad: digit → first reply audio;
-barge-in: caller's speech onset → bot silent. All measured at the caller.`))
 	return nil
+}
+
+// concurrencyLevels reads -concurrent and -sweep.
+func concurrencyLevels(concurrent int, sweep string) ([]int, error) {
+	var levels []int
+	if concurrent > 0 {
+		levels = append(levels, concurrent)
+	}
+	for f := range strings.SplitSeq(sweep, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("callbench: bad -sweep level %q", f)
+		}
+		levels = append(levels, v)
+	}
+	return levels, nil
+}
+
+// loadReply reads the spoken answer from path, or has espeak-ng say "two"
+// when path is empty, as 16 kHz PCM.
+func loadReply(ctx context.Context, path string) ([]int16, error) {
+	if path == "" {
+		dir, err := os.MkdirTemp("", "callbench")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "two.wav")
+		if out, err := exec.CommandContext(ctx, "espeak-ng", "-v", "en-us", "-s", "140", "-w", path, "two").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("callbench: espeak-ng (or give -reply-wav, or -reply-wav none): %v: %s", err, out)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pcm, rate, err := speech.ReadWAV(f)
+	if err != nil {
+		return nil, fmt.Errorf("callbench: %s: %w", path, err)
+	}
+	if rate != speech.SampleRate {
+		r, err := speech.NewResampler(rate, speech.SampleRate)
+		if err != nil {
+			return nil, err
+		}
+		pcm = r.Resample(nil, pcm)
+	}
+	return pcm, nil
 }
 
 func stats(s voice.Stats) map[string]any {
