@@ -9,7 +9,7 @@ set -euo pipefail
 mode=${1:-test}
 pkgs=(espeak-ng pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pkg-config gcc)
 if [[ $mode == test ]]; then
-	pkgs+=(redis-server redis-tools chromium fonts-noto-cjk sox)
+	pkgs+=(redis-server redis-tools chromium fonts-noto-cjk sox libopus-dev)
 fi
 
 missing=()

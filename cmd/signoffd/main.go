@@ -17,6 +17,7 @@ import (
 	_ "net/http/pprof" // served only on SIGNOFF_DEBUG_ADDR
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 	_ "time/tzdata" // recipients' IANA time zones, even where the system has none
@@ -28,6 +29,7 @@ import (
 	"github.com/signoff/signoff/channels"
 	"github.com/signoff/signoff/channels/orderhook"
 	"github.com/signoff/signoff/channels/voice"
+	"github.com/signoff/signoff/channels/voicemsg"
 	"github.com/signoff/signoff/channels/webchat"
 	"github.com/signoff/signoff/dialog"
 	"github.com/signoff/signoff/dialog/redisstore"
@@ -87,7 +89,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
 	}
-	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls)
+	msgs, err := voicemsg.New(voicemsg.Config{BlobDir: filepath.Join(cfg.BlobDir, "voice-messages")}, engine, asr, log)
+	if err != nil {
+		return fmt.Errorf("voice messages: %w", err)
+	}
+	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -136,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // newRouter builds the HTTP handler tree.
-func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handler, chat *webchat.Handler, calls *voice.Handler) http.Handler {
+func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handler, chat *webchat.Handler, calls *voice.Handler, msgs *voicemsg.Handler) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -153,6 +159,7 @@ func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handl
 	chat.Register(r)
 	chat.RegisterPage(r)
 	calls.Register(r)
+	msgs.Register(r)
 	r.NoRoute(func(c *gin.Context) {
 		channels.WriteError(c, log, signoff.Errorf(signoff.ErrNotFound, "no_route", "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
