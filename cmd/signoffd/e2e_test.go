@@ -102,7 +102,8 @@ func startServer(t *testing.T, bin string, env ...string) *server {
 	addr := freeAddr(t)
 	s := &server{url: "http://" + addr, logs: &logBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin)
-	s.cmd.Env = append(os.Environ(), "SIGNOFF_ADDR="+addr, "SIGNOFF_WEBHOOK_SECRET="+testSecret, "SIGNOFF_LOG_LEVEL=debug")
+	s.cmd.Env = append(os.Environ(), "SIGNOFF_ADDR="+addr, "SIGNOFF_WEBHOOK_SECRET="+testSecret, "SIGNOFF_LOG_LEVEL=debug",
+		"SIGNOFF_BLOB_DIR="+t.TempDir())
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
