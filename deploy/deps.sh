@@ -2,14 +2,15 @@
 # deps.sh installs (as root, from Debian's packages) or checks the system
 # packages Signoff needs. Usage: deploy/deps.sh [test|run]
 #   run:  what signoffd needs: espeak-ng (speech synthesis), PocketSphinx
-#         (speech recognition; its C library is linked in).
+#         (speech recognition) and libopus (Opus audio to browsers); the C
+#         libraries are linked in through cgo.
 #   test: that, plus redis-server for the store tests.
 set -euo pipefail
 
 mode=${1:-test}
-pkgs=(espeak-ng pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pkg-config gcc)
+pkgs=(espeak-ng pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev libopus-dev libopusfile-dev pkg-config gcc)
 if [[ $mode == test ]]; then
-	pkgs+=(redis-server redis-tools chromium fonts-noto-cjk sox libopus-dev)
+	pkgs+=(redis-server redis-tools chromium fonts-noto-cjk sox)
 fi
 
 missing=()

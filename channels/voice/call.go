@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	libopus "github.com/hraban/opus"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -155,6 +156,8 @@ type call struct {
 	playing   *utterance // of the frame last played
 	outR      *speech.Resampler
 	out8      []int16
+	enc       *libopus.Encoder // set when the bot speaks Opus; else PCMU
+	encBuf    []byte
 	outPkt    rtp.Packet // the next packet out; pion sets its SSRC and payload type
 	playRMS   float64    // of the frame last played: the VAD's echo reference
 	rejected  int        // utterances rejected in a row
@@ -292,10 +295,21 @@ func (c *call) readTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	}
 }
 
-// addOutput adds the bot's voice: PCMU, whatever the caller sends, and
-// drains the RTCP that comes back for it.
-func (c *call) addOutput() error {
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "audio", "signoff")
+// addOutput adds the bot's voice: Opus when the offer has it (browsers
+// offer it first), else PCMU, which every offer has; and drains the RTCP that
+// comes back for it. It runs before run starts, which then owns the encoder.
+func (c *call) addOutput(opus bool) error {
+	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
+	if opus {
+		enc, err := newOpusEncoder()
+		if err != nil {
+			c.h.log.Warn("voice: no Opus encoder, speaking PCMU", "call", c.id, "err", err)
+		} else {
+			c.enc, c.encBuf = enc, make([]byte, maxOpusPacket)
+			codec = opusCapability
+		}
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(codec, "audio", "signoff")
 	if err != nil {
 		return err
 	}
@@ -629,14 +643,28 @@ func (c *call) onTick(t time.Time) {
 	if src == nil {
 		src = silence[:]
 	}
-	c.out8 = c.outR.Resample(c.out8[:0], src)
 	c.outPkt.Marker = start
-	c.outPkt.Payload = speech.AppendMulaw(c.outPkt.Payload[:0], c.out8)
-	if err := c.out.WriteRTP(&c.outPkt); err != nil {
-		c.h.log.Debug("voice: write failed", "call", c.id, "err", err)
+	var step uint32
+	if c.enc != nil {
+		n, err := c.enc.Encode(src, c.encBuf)
+		if err != nil {
+			c.h.log.Debug("voice: Opus encoding failed", "call", c.id, "err", err)
+			n = 0
+		}
+		c.outPkt.Payload = c.encBuf[:n]
+		step = opusFrameTicks
+	} else {
+		c.out8 = c.outR.Resample(c.out8[:0], src)
+		c.outPkt.Payload = speech.AppendMulaw(c.outPkt.Payload[:0], c.out8)
+		step = uint32(len(c.out8))
 	}
-	c.outPkt.SequenceNumber++
-	c.outPkt.Timestamp += uint32(len(c.out8))
+	if len(c.outPkt.Payload) > 0 {
+		if err := c.out.WriteRTP(&c.outPkt); err != nil {
+			c.h.log.Debug("voice: write failed", "call", c.id, "err", err)
+		}
+		c.outPkt.SequenceNumber++
+	}
+	c.outPkt.Timestamp += step
 	if c.rec != nil {
 		n := min(len(c.callerBuf), speech.FrameSamples)
 		if err := c.rec.Write(c.callerBuf[:n], frame); err != nil {

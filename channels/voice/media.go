@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	libopus "github.com/hraban/opus"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/opus"
@@ -62,6 +63,31 @@ func kindOf(mime string) payloadKind {
 	return kindUnknown
 }
 
+// opusCapability is Opus as the call registers it, and as the bot speaks it
+// (SDP always says two channels; the bot sends mono).
+var opusCapability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
+
+// The bot's Opus: 20 ms frames of its 16 kHz voice, mono, for speech, at
+// about 24 kbit/s, timed on Opus's 48 kHz RTP clock.
+const (
+	opusBitrate    = 24000
+	opusFrameTicks = 48000 / 1000 * uint32(speech.FrameDuration/time.Millisecond)
+	maxOpusPacket  = 1275 // RFC 6716's largest frame
+)
+
+// newOpusEncoder returns the encoder of one call's voice (libopus, cgo).
+// It is not safe for concurrent use: the call's owner alone encodes.
+func newOpusEncoder() (*libopus.Encoder, error) {
+	enc, err := libopus.NewEncoder(speech.SampleRate, 1, libopus.AppVoIP)
+	if err != nil {
+		return nil, fmt.Errorf("voice: opus encoder: %w", err)
+	}
+	if err := enc.SetBitrate(opusBitrate); err != nil {
+		return nil, fmt.Errorf("voice: opus bitrate: %w", err)
+	}
+	return enc, nil
+}
+
 // newMediaEngine registers what a call speaks: Opus and PCMU audio, and
 // telephone-event at 8 kHz and 48 kHz, so that a browser can send keypad
 // presses on either clock (it sends them on the clock of the audio codec in
@@ -69,7 +95,7 @@ func kindOf(mime string) payloadKind {
 func newMediaEngine() (*webrtc.MediaEngine, error) {
 	m := &webrtc.MediaEngine{}
 	for _, c := range []webrtc.RTPCodecParameters{
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: ptOpus},
+		{RTPCodecCapability: opusCapability, PayloadType: ptOpus},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: ptPCMU},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: MimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-16"}, PayloadType: ptEvent48},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: MimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: ptEvent8},
@@ -156,7 +182,8 @@ func redactICE(u string) string {
 }
 
 // checkOffer parses an SDP offer and checks that it can be answered: at
-// least one audio section that offers PCMU, which the bot always speaks.
+// least one audio section that offers PCMU, which the bot can always speak
+// (it speaks Opus instead when the offer has it too).
 // Errors are signoff.ErrInvalid.
 func checkOffer(offer string) error {
 	var d sdp.SessionDescription
@@ -179,6 +206,26 @@ func checkOffer(offer string) error {
 		}
 	}
 	return signoff.Errorf(signoff.ErrInvalid, "no_common_codec", "the offer has no audio section with PCMU (G.711 μ-law), which the call speaks")
+}
+
+// offersOpus reports whether an offer has Opus at 48 kHz in an audio
+// section: the answer then has it too, and the bot speaks it.
+func offersOpus(offer string) bool {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offer); err != nil {
+		return false
+	}
+	for _, m := range d.MediaDescriptions {
+		if m.MediaName.Media != "audio" {
+			continue
+		}
+		for _, a := range m.Attributes {
+			if a.Key == "rtpmap" && strings.Contains(strings.ToLower(a.Value), " opus/48000") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // decoder turns the payloads of one audio stream into 16 kHz PCM. It keeps

@@ -416,7 +416,7 @@ func (h *Handler) dial(ctx context.Context, id signoff.SessionID, token, offer s
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(signoff.Wrap(signoff.ErrInvalid, "bad_sdp", "the SDP offer cannot be answered", err))
 	}
-	if err := cl.addOutput(); err != nil {
+	if err := cl.addOutput(offersOpus(offer)); err != nil {
 		return fail(err)
 	}
 	answer, err := pc.CreateAnswer(nil)
