@@ -803,7 +803,7 @@ func (c *call) endUtterance() {
 
 func (c *call) recognize(pcm []int16) {
 	c.asrBusy = true
-	g := grammarFor(c.offered, c.cat)
+	g := speech.MenuGrammar(c.offered, c.cat.Locale)
 	c.spawn(func() {
 		if !voiced(pcm) {
 			// A noise, not a word: never let the recogniser guess.

@@ -48,7 +48,7 @@ func TestGrammarAgreesWithParser(t *testing.T) {
 		{"slots", []signoff.Option{{Key: "1"}, {Key: "2"}}, []string{"1", "2", "9", "0"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			g := grammarFor(tt.offered, cat)
+			g := speech.MenuGrammar(tt.offered, cat.Locale)
 			var keys []string
 			for _, p := range g.Phrases {
 				keys = append(keys, p.Key)

@@ -245,54 +245,6 @@ func (h *Handler) readUpload(req *http.Request) (upload, error) {
 // boundaries, part headers and small fields.
 const multipartSlack = 64 << 10
 
-// digitWords are the English words of the digits, as the recogniser's
-// dictionary spells them.
-var digitWords = [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
-
-// grammarFor is what a voice message may say while offered is on offer, as
-// on a call (channels/voice): each offered digit ("two", "number two",
-// "option two"), "repeat" for 9 and "agent" or "operator" for 0, and yes or
-// no while a choice is being read back.
-func grammarFor(offered []signoff.Option, locale signoff.Locale) speech.Grammar {
-	cat := prompts.For(locale)
-	g := speech.Grammar{Lang: "zh-CN"}
-	if locale == signoff.LocaleEN {
-		g.Lang = "en"
-	}
-	idx := map[string]int{}
-	add := func(key string, say ...string) {
-		i, ok := idx[key]
-		if !ok {
-			i = len(g.Phrases)
-			idx[key] = i
-			g.Phrases = append(g.Phrases, speech.Phrase{Key: key})
-		}
-		g.Phrases[i].Say = append(g.Phrases[i].Say, say...)
-	}
-	readBack := 0
-	for _, o := range offered {
-		if len(o.Key) != 1 || o.Key[0] < '0' || o.Key[0] > '9' {
-			continue
-		}
-		if _, dup := idx[o.Key]; dup {
-			continue
-		}
-		w := digitWords[o.Key[0]-'0']
-		add(o.Key, w, "number "+w, "option "+w)
-		switch o.Label {
-		case cat.Text("readback.yes"), cat.Text("readback.no"):
-			readBack++
-		}
-	}
-	add("9", "repeat")
-	add("0", "agent", "operator")
-	if readBack == 2 {
-		add("yes", "yes", "yeah")
-		add("no", "no", "nope")
-	}
-	return g
-}
-
 func sessionID(c *gin.Context) (signoff.SessionID, error) {
 	id := c.Param("id")
 	if id == "" || len(id) > 64 {
@@ -359,7 +311,7 @@ func (h *Handler) handle(c *gin.Context) error {
 	}
 	res := speech.Result{Rejected: true, Silence: true}
 	if len(utt) > 0 {
-		res, err = h.asr.Recognize(ctx, utt, grammarFor(s.Offered, s.Locale))
+		res, err = h.asr.Recognize(ctx, utt, speech.MenuGrammar(s.Offered, s.Locale))
 	}
 	if err != nil {
 		if errors.Is(err, signoff.ErrTooLarge) {
