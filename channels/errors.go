@@ -80,3 +80,27 @@ func Bearer(c *gin.Context, allowQuery bool) (string, error) {
 	}
 	return "", signoff.Errorf(signoff.ErrUnauthorized, "missing_token", "Authorization: Bearer <recipient_token> is required")
 }
+
+// SessionID returns the session named in the route's :id; an empty or
+// oversize id is signoff.ErrNotFound, like any id no session has.
+func SessionID(c *gin.Context) (signoff.SessionID, error) {
+	id := c.Param("id")
+	if id == "" || len(id) > 64 {
+		return "", signoff.Errorf(signoff.ErrNotFound, "not_found", "no such session")
+	}
+	return signoff.SessionID(id), nil
+}
+
+// Credentials returns the session named in the route and the recipient
+// token that must open it (see Bearer for allowQuery).
+func Credentials(c *gin.Context, allowQuery bool) (signoff.SessionID, string, error) {
+	id, err := SessionID(c)
+	if err != nil {
+		return "", "", err
+	}
+	token, err := Bearer(c, allowQuery)
+	if err != nil {
+		return "", "", err
+	}
+	return id, token, nil
+}

@@ -203,14 +203,6 @@ func (h *Handler) Calls() int {
 	return len(h.calls)
 }
 
-func sessionID(c *gin.Context) (signoff.SessionID, error) {
-	id := c.Param("id")
-	if id == "" || len(id) > 64 {
-		return "", signoff.Errorf(signoff.ErrNotFound, "not_found", "no such session")
-	}
-	return signoff.SessionID(id), nil
-}
-
 // unsupported answers 415 with the JSON error body.
 func (h *Handler) unsupported(c *gin.Context, want string) {
 	h.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request refused",
@@ -247,12 +239,7 @@ func newCallID() string {
 // post answers an SDP offer: 201 with the answer (ICE gathered) and the
 // call's Location.
 func (h *Handler) post(c *gin.Context) {
-	id, err := sessionID(c)
-	if err != nil {
-		channels.WriteError(c, h.log, err)
-		return
-	}
-	token, err := channels.Bearer(c, false)
+	id, token, err := channels.Credentials(c, false)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -288,11 +275,7 @@ func (h *Handler) post(c *gin.Context) {
 // lookup finds the call named in the path and checks the bearer token
 // against the one that made it.
 func (h *Handler) lookup(c *gin.Context) (*call, error) {
-	id, err := sessionID(c)
-	if err != nil {
-		return nil, err
-	}
-	token, err := channels.Bearer(c, false)
+	id, token, err := channels.Credentials(c, false)
 	if err != nil {
 		return nil, err
 	}

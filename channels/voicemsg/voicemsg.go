@@ -245,14 +245,6 @@ func (h *Handler) readUpload(req *http.Request) (upload, error) {
 // boundaries, part headers and small fields.
 const multipartSlack = 64 << 10
 
-func sessionID(c *gin.Context) (signoff.SessionID, error) {
-	id := c.Param("id")
-	if id == "" || len(id) > 64 {
-		return "", signoff.Errorf(signoff.ErrNotFound, "not_found", "no such session")
-	}
-	return signoff.SessionID(id), nil
-}
-
 // codeUnsupported is the code of an upload of a type the handler does not
 // read. The root has no error kind for it, so post answers it with 415
 // itself; its kind is ErrInvalid, for callers other than HTTP.
@@ -279,11 +271,7 @@ func (h *Handler) handle(c *gin.Context) error {
 		return signoff.Errorf(signoff.ErrUnavailable, "speech_unavailable",
 			"voice messages need a speech recogniser; install it with `apt-get install pocketsphinx-en-us` and restart")
 	}
-	id, err := sessionID(c)
-	if err != nil {
-		return err
-	}
-	token, err := channels.Bearer(c, false)
+	id, token, err := channels.Credentials(c, false)
 	if err != nil {
 		return err
 	}

@@ -102,7 +102,7 @@ func (h *Handler) RegisterPage(r gin.IRoutes) {
 func (h *Handler) page(c *gin.Context) {
 	data := pageData{Lang: string(acceptLocale(c.GetHeader("Accept-Language"))), Version: assetVersion}
 	status := http.StatusOK
-	id, err := sessionID(c)
+	id, err := channels.SessionID(c)
 	if err == nil {
 		var token string
 		if token = c.Query("t"); token == "" {

@@ -57,14 +57,6 @@ func (h *Handler) Register(r gin.IRoutes) {
 	r.GET("/v1/sessions/:id/stream", h.stream)
 }
 
-func sessionID(c *gin.Context) (signoff.SessionID, error) {
-	id := c.Param("id")
-	if id == "" || len(id) > 64 {
-		return "", signoff.Errorf(signoff.ErrNotFound, "not_found", "no such session")
-	}
-	return signoff.SessionID(id), nil
-}
-
 // MessageRequest is the body of POST /v1/sessions/{id}/messages.
 type MessageRequest struct {
 	Text *string `json:"text"`
@@ -115,12 +107,7 @@ func decodeMessage(r io.Reader) (string, error) {
 }
 
 func (h *Handler) postMessage(c *gin.Context) {
-	id, err := sessionID(c)
-	if err != nil {
-		channels.WriteError(c, h.log, err)
-		return
-	}
-	token, err := channels.Bearer(c, false)
+	id, token, err := channels.Credentials(c, false)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -156,12 +143,7 @@ type SessionResponse struct {
 }
 
 func (h *Handler) getSession(c *gin.Context) {
-	id, err := sessionID(c)
-	if err != nil {
-		channels.WriteError(c, h.log, err)
-		return
-	}
-	token, err := channels.Bearer(c, true)
+	id, token, err := channels.Credentials(c, true)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -185,12 +167,7 @@ func (h *Handler) getSession(c *gin.Context) {
 // whose id is the line's index in the transcript. A client that reconnects
 // with Last-Event-ID gets what it missed first.
 func (h *Handler) stream(c *gin.Context) {
-	id, err := sessionID(c)
-	if err != nil {
-		channels.WriteError(c, h.log, err)
-		return
-	}
-	token, err := channels.Bearer(c, true)
+	id, token, err := channels.Credentials(c, true)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
