@@ -318,7 +318,7 @@ func (e *Engine) notify(ctx context.Context, ev signoff.OrderEvent) (Notice, err
 		s, acts := Open(e.cfg, after, sid, HashToken(token), now)
 		sc := e.change(signoff.Session{ID: sid, DeliveryID: id}, s, acts)
 		c.Session, c.Log, c.Publish, c.Timer = sc.Session, append(c.Log, sc.Log...), sc.Publish, sc.Timer
-		n = Notice{Opened: true, SessionID: sid, Token: token}
+		n = Notice{Opened: true, SessionID: sid, Token: token, CourierID: after.Courier.ID}
 	case open != nil:
 		n.SessionID = open.ID
 		if factsChanged {

@@ -12,6 +12,9 @@ type Notice struct {
 	SessionID signoff.SessionID `json:"session_id,omitempty"`
 	// Token is the recipient's bearer token; set only when Opened.
 	Token string `json:"recipient_token,omitempty"`
+	// CourierID is the delivery's courier, when known; set only when
+	// Opened, so the answer can carry the courier's token.
+	CourierID string `json:"courier_id,omitempty"`
 	// Duplicate is true when the webhook id had been processed before.
 	Duplicate bool `json:"-"`
 }

@@ -64,6 +64,9 @@ type Config struct {
 	// MaxBody is the largest body accepted, in bytes; 0 means
 	// DefaultMaxBody.
 	MaxBody int64
+	// Couriers, when set, issues the courier token carried in the answer
+	// to an opening event whose delivery names a courier.
+	Couriers *channels.CourierTokens
 }
 
 // String keeps the secrets out of logs and error messages.
@@ -83,6 +86,7 @@ type Handler struct {
 	publicURL string
 	now       func() time.Time
 	maxBody   int64
+	couriers  *channels.CourierTokens
 	n         Notifier
 	log       *slog.Logger
 }
@@ -97,7 +101,7 @@ func New(cfg Config, n Notifier, log *slog.Logger) (*Handler, error) {
 	if n == nil || log == nil {
 		return nil, errors.New("orderhook: a Notifier and a logger are required")
 	}
-	h := &Handler{n: n, log: log, now: cfg.Now, maxBody: cfg.MaxBody}
+	h := &Handler{n: n, log: log, now: cfg.Now, maxBody: cfg.MaxBody, couriers: cfg.Couriers}
 	for i, s := range cfg.Secrets {
 		wh, err := newWebhook(s)
 		if err != nil {
@@ -131,6 +135,12 @@ type Opened struct {
 	SessionID      signoff.SessionID `json:"session_id"`
 	RecipientToken string            `json:"recipient_token"`
 	RecipientURL   string            `json:"recipient_url"`
+	// CourierToken and CourierURL are for the order system to hand to the
+	// delivery's courier: the token is scoped to that courier's
+	// deliveries, the URL opens the courier page. Empty when the delivery
+	// names no courier.
+	CourierToken string `json:"courier_token,omitempty"`
+	CourierURL   string `json:"courier_url,omitempty"`
 }
 
 // Accepted is the answer (200) to any other event.
@@ -169,11 +179,16 @@ func (h *Handler) serve(c *gin.Context) {
 		c.Header(HeaderDuplicate, "true")
 	}
 	if notice.Opened {
-		c.JSON(http.StatusAccepted, Opened{
+		ans := Opened{
 			SessionID:      notice.SessionID,
 			RecipientToken: notice.Token,
 			RecipientURL:   h.recipientURL(notice.SessionID, notice.Token),
-		})
+		}
+		if h.couriers != nil && notice.CourierID != "" {
+			ans.CourierToken = h.couriers.Issue(notice.CourierID)
+			ans.CourierURL = h.publicURL + CourierPagePath + url.PathEscape(notice.CourierID) + "?t=" + url.QueryEscape(ans.CourierToken)
+		}
+		c.JSON(http.StatusAccepted, ans)
 		return
 	}
 	c.JSON(http.StatusOK, Accepted{SessionID: notice.SessionID, Status: "accepted"})
@@ -221,6 +236,9 @@ func (h *Handler) verify(c *gin.Context) ([]byte, error) {
 }
 
 // recipientURL is the link that opens the recipient's chat page.
+// CourierPagePath is the prefix of the courier page: /c/{courier}?t=<token>.
+const CourierPagePath = "/c/"
+
 func (h *Handler) recipientURL(id signoff.SessionID, token string) string {
 	return h.publicURL + "/r/" + url.PathEscape(string(id)) + "?t=" + url.QueryEscape(token)
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/signoff/signoff"
+	"github.com/signoff/signoff/channels"
 	"github.com/signoff/signoff/dialog"
 )
 
@@ -482,5 +484,34 @@ func TestNew(t *testing.T) {
 	}
 	if s := fmt.Sprint(Config{Secrets: []string{newSecret}}); strings.Contains(s, newSecret[6:]) {
 		t.Errorf("Config prints its secret: %s", s)
+	}
+}
+
+// TestCourierToken: an opening event whose delivery names a courier answers
+// with that courier's token and page; the token verifies as that courier.
+func TestCourierToken(t *testing.T) {
+	tokens, err := channels.NewCourierTokens([]byte("test courier secret, 16+ bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, Config{Couriers: &tokens})
+	s.n.answer.CourierID = "courier 7"
+	w := s.post(t, signed(t, newSecret, "msg_c", clock, opening), opening)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status: got %d, want 202 (body %s)", w.Code, w.Body)
+	}
+	var got Opened
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := tokens.Verify(got.CourierToken); err != nil || id != "courier 7" {
+		t.Errorf("courier_token %q verifies as %q, %v; want courier 7", got.CourierToken, id, err)
+	}
+	want := "https://signoff.example.com/c/courier%207?t=" + url.QueryEscape(got.CourierToken)
+	if got.CourierURL != want {
+		t.Errorf("courier_url: got %q, want %q", got.CourierURL, want)
+	}
+	if strings.Contains(s.log.String(), got.CourierToken) {
+		t.Errorf("the log carries the courier token")
 	}
 }

@@ -19,6 +19,10 @@ import (
 // fresh checkout runs and the README's walk-through works. It is public.
 const devWebhookSecret = "whsec_c2lnbm9mZi1kZXZlbG9wbWVudC1zZWNyZXQ="
 
+// devCourierSecret keys courier tokens when SIGNOFF_COURIER_SECRET is unset.
+// It is public: set your own in production.
+const devCourierSecret = "signoff-development-courier-secret"
+
 // Config is everything signoffd is told.
 type Config struct {
 	Addr            string        // SIGNOFF_ADDR
@@ -41,6 +45,11 @@ type Config struct {
 	SlowSpeech    bool     // SIGNOFF_SLOW_SPEECH=1: slower voice for elderly recipients
 	OpenAIBaseURL string   // OPENAI_BASE_URL
 	OpenAIKey     string   // OPENAI_API_KEY
+
+	// CourierSecret keys courier tokens (SIGNOFF_COURIER_SECRET, at least
+	// 16 bytes); unset uses a public development secret, logged loudly.
+	CourierSecret    string
+	devCourierSecret bool
 
 	devSecret bool
 }
@@ -158,6 +167,12 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		if !strings.HasPrefix(s, "whsec_") {
 			return Config{}, errors.New("SIGNOFF_WEBHOOK_SECRET: each secret must look like whsec_<base64 key>")
 		}
+	}
+	c.CourierSecret = getenv("SIGNOFF_COURIER_SECRET")
+	if c.CourierSecret == "" {
+		c.CourierSecret, c.devCourierSecret = devCourierSecret, true
+	} else if len(c.CourierSecret) < 16 {
+		return Config{}, errors.New("SIGNOFF_COURIER_SECRET: must be at least 16 bytes")
 	}
 	for _, u := range strings.Split(*iceServers, ",") {
 		if u = strings.TrimSpace(u); u != "" {

@@ -77,8 +77,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			"secret", devWebhookSecret)
 	}
 
+	if cfg.devCourierSecret {
+		log.Warn("SIGNOFF_COURIER_SECRET is not set: courier tokens use the public development secret; never use it in production")
+	}
+	couriers, err := channels.NewCourierTokens([]byte(cfg.CourierSecret))
+	if err != nil {
+		return err
+	}
+
 	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
-	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL}, engine, log)
+	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL, Couriers: &couriers}, engine, log)
 	if err != nil {
 		return err
 	}
