@@ -256,6 +256,11 @@ type Message struct {
 	Options []Option  `json:"options,omitempty"`
 	Channel Channel   `json:"channel,omitempty"`
 	At      time.Time `json:"at"`
+	// Image, when set, is the path of a picture shown with the line (the
+	// courier's proof photo), served to the same readers as the transcript.
+	Image string `json:"image,omitempty"`
+	// Staff names the agent who wrote a FromStaff line.
+	Staff string `json:"staff,omitempty"`
 }
 
 // Speaker is who said a Message.
