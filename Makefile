@@ -28,6 +28,7 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReply$$' -fuzztime=$(FUZZTIME) ./dialog
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/orderhook
+	$(GO) test -run='^$$' -fuzz='^FuzzCourierToken$$' -fuzztime=$(FUZZTIME) ./channels
 	$(GO) test -run='^$$' -fuzz='^FuzzSSE$$' -fuzztime=$(FUZZTIME) ./cmd/signoffctl
 	$(GO) test -run='^$$' -fuzz='^FuzzReadWAV$$' -fuzztime=$(FUZZTIME) ./speech
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTelephoneEvent$$' -fuzztime=$(FUZZTIME) ./speech
