@@ -3,7 +3,6 @@ package push
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"strconv"
@@ -63,6 +62,10 @@ type Config struct {
 	Workers int
 }
 
+// RetryWatch is how often Run tries to start watching while the store
+// cannot be reached.
+var RetryWatch = time.Second
+
 // claimKeep is how long a line's claim is kept: longer than any retry of
 // the same line.
 const claimKeep = 7 * 24 * time.Hour
@@ -108,10 +111,22 @@ func New(store Store, rec Recorder, senders map[signoff.DeliveryChannel]Sender, 
 }
 
 // Run watches every transcript line and sends those due to a text channel,
-// until ctx ends. It returns an error only when it cannot start watching.
+// until ctx ends. While the store cannot be reached it tries again every
+// RetryWatch, so a node started before Redis is up pushes once it is.
 func (p *Pusher) Run(ctx context.Context) error {
-	if err := p.store.Watch(ctx, p.see); err != nil {
-		return fmt.Errorf("push: %w", err)
+	for {
+		err := p.store.Watch(ctx, p.see)
+		if err == nil {
+			break
+		}
+		p.log.Warn("push: cannot watch transcript lines yet; retrying", "err", err)
+		t := time.NewTimer(RetryWatch)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
 	}
 	close(p.started)
 	var wg sync.WaitGroup
@@ -185,13 +200,18 @@ func (p *Pusher) handle(ctx context.Context, j job) {
 // Sender, is left alone. The error is the send's last, once recorded.
 func (p *Pusher) Deliver(ctx context.Context, sid signoff.SessionID, seq int, d signoff.Delivery, m signoff.Message) error {
 	ch := d.Channel.Or()
-	s, ok := p.senders[ch]
-	if !ok || ch == signoff.DeliveryWeb {
+	if ch == signoff.DeliveryWeb {
 		return nil
 	}
 	claimed, _, err := p.store.Claim(ctx, "push", string(sid)+"\x00"+strconv.Itoa(seq), []byte("1"), claimKeep)
 	if err != nil || !claimed {
 		return err
+	}
+	s, ok := p.senders[ch]
+	if !ok {
+		// The order system chose a channel this server does not have:
+		// staff see it in the log.
+		s = disabled{}
 	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = p.cfg.FirstRetry
@@ -274,4 +294,11 @@ func (b *Binding) Notify(ctx context.Context, ev signoff.OrderEvent) (dialog.Not
 		}
 	}
 	return n, nil
+}
+
+// disabled is the Sender of a channel that is not configured.
+type disabled struct{}
+
+func (disabled) Send(context.Context, signoff.SessionID, signoff.Delivery, int, signoff.Message) (string, error) {
+	return "", &SendError{Code: "channel_disabled", Permanent: true, Err: errors.New("the channel is not configured on this server")}
 }
