@@ -103,10 +103,8 @@ func TestSignOffBySMS(t *testing.T) {
 	if s.State != signoff.StateSigned {
 		t.Errorf("state %s, want signed", s.State)
 	}
+	eventually(t, "2 sms_sent entries", func() bool { return len(kinds(r.log("D-sms-1"), "sms_sent")) == 2 })
 	log := r.log("D-sms-1")
-	if got := len(kinds(log, "sms_sent")); got != 2 {
-		t.Errorf("%d sms_sent entries, want 2", got)
-	}
 	for _, e := range kinds(log, "reply") {
 		if e.Data["channel"] != string(signoff.ChannelSMS) {
 			t.Errorf("reply recorded on channel %q, want sms", e.Data["channel"])
@@ -123,6 +121,7 @@ func TestInboundRefused(t *testing.T) {
 	r := newRig(t, 1)
 	n := r.open("D-sms-2", "+8613900002222", signoff.LocaleEN, signoff.DeliverySMS)
 	r.prov.next(t)
+	eventually(t, "the greeting's sms_sent", func() bool { return len(kinds(r.log("D-sms-2"), "sms_sent")) == 1 })
 	lines := func() int {
 		s, _, err := r.nodes[0].store.LoadSession(t.Context(), n.SessionID)
 		if err != nil {
@@ -251,8 +250,10 @@ func TestLaterLinesOnceAcrossNodes(t *testing.T) {
 		}
 	}
 	for i := range deliveries {
-		if got := len(kinds(r.log("D-multi-"+strconv.Itoa(i)), "sms_sent")); got != 2 {
-			t.Errorf("D-multi-%d: %d sms_sent entries, want 2", i, got)
+		id := "D-multi-" + strconv.Itoa(i)
+		eventually(t, id+"'s 2 sms_sent entries", func() bool { return len(kinds(r.log(id), "sms_sent")) >= 2 })
+		if got := len(kinds(r.log(id), "sms_sent")); got != 2 {
+			t.Errorf("%s: %d sms_sent entries, want 2", id, got)
 		}
 	}
 }

@@ -95,9 +95,7 @@ func TestSignOffByWeChat(t *testing.T) {
 	}
 	// The answer went back passively: nothing more through the API.
 	r.api.quiet(t, 500*time.Millisecond)
-	if got := len(r.log("D-wx-1", "wechat_sent")); got != 1 {
-		t.Errorf("%d wechat_sent entries, want 1 (the greeting)", got)
-	}
+	eventually(t, "the greeting's wechat_sent", func() bool { return len(r.log("D-wx-1", "wechat_sent")) == 1 })
 }
 
 // TestVoice: a voice message is read through WeChat's own recognition.
