@@ -49,7 +49,7 @@ type provider struct {
 	got   chan sent
 }
 
-func newProvider(t *testing.T) *provider {
+func newProvider(t testing.TB) *provider {
 	t.Helper()
 	p := &provider{got: make(chan sent, 64)}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
@@ -119,7 +119,7 @@ func (p *provider) messages() []sent {
 }
 
 // next waits for the next message the provider receives.
-func (p *provider) next(t *testing.T) sent {
+func (p *provider) next(t testing.TB) sent {
 	t.Helper()
 	select {
 	case m := <-p.got:
@@ -131,7 +131,7 @@ func (p *provider) next(t *testing.T) sent {
 }
 
 // quiet asserts no message reaches the provider for a while.
-func (p *provider) quiet(t *testing.T, d time.Duration) {
+func (p *provider) quiet(t testing.TB, d time.Duration) {
 	t.Helper()
 	select {
 	case m := <-p.got:
@@ -151,18 +151,18 @@ type node struct {
 }
 
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	prov  *provider
 	nodes []*node
 	cfg   Config
 }
 
-func testLog(t *testing.T) *slog.Logger {
+func testLog(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // newRig starts n nodes on one fresh database of the shared redis-server.
-func newRig(t *testing.T, n int) *rig {
+func newRig(t testing.TB, n int) *rig {
 	t.Helper()
 	addr, db := redistest.DB(t)
 	r := &rig{t: t, prov: newProvider(t)}
@@ -275,7 +275,7 @@ func kinds(entries []dialog.LogEntry, kind string) []dialog.LogEntry {
 }
 
 // eventually polls cond until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

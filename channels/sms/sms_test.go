@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/signoff/signoff"
+	"github.com/signoff/signoff/dialog"
 	"github.com/signoff/signoff/knowledge"
 	"github.com/signoff/signoff/prompts"
 )
@@ -306,4 +307,30 @@ func TestSegments(t *testing.T) {
 			t.Errorf("Segments(%d × %q) = %d, %v; want %d, %v", len([]rune(c.text)), []rune(c.text)[0], n, u, c.n, c.ucs2)
 		}
 	}
+}
+
+// TestStaffLineBySMS: a staff agent's line, committed as the staff console
+// commits it (a transcript line published by any writer), reaches the
+// recipient's phone.
+func TestStaffLineBySMS(t *testing.T) {
+	r := newRig(t, 2)
+	n := r.open("D-sms-6", "+8613900008888", signoff.LocaleZH, signoff.DeliverySMS)
+	r.prov.next(t)
+	store := r.nodes[1].store
+	s, _, err := store.LoadSession(t.Context(), n.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := signoff.Message{From: signoff.FromStaff, Text: "您好，我是客服小李，马上为您处理。", Staff: "li", At: time.Now()}
+	next := s
+	next.Version, next.Lines, next.State = s.Version+1, s.Lines+1, signoff.StateHandoff
+	err = store.Commit(t.Context(), dialog.Change{Delivery: s.DeliveryID, Session: &next,
+		Publish: []dialog.Posted{{Seq: s.Lines, Message: line}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.prov.next(t); m.Body != line.Text || m.To != "+8613900008888" {
+		t.Errorf("staff line arrived as %q to %s, want %q", m.Body, m.To, line.Text)
+	}
+	r.prov.quiet(t, 300*time.Millisecond)
 }
