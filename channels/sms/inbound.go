@@ -21,6 +21,7 @@ import (
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/channels"
 	"github.com/signoff/signoff/dialog"
+	"github.com/signoff/signoff/prompts"
 )
 
 // The routes of the channel.
@@ -208,6 +209,13 @@ func (h *Handler) inbound(c *gin.Context) {
 	s, facts, err := h.dir.Open(ctx, Kind, addr, func(d signoff.Delivery) bool {
 		return d.Channel == signoff.DeliverySMS && E164(string(d.Recipient.Phone), h.cfg.CountryCode) == addr
 	})
+	if signoff.ErrorCode(err) == "conversation_ended" {
+		// A known recipient writing after the end is told so; the
+		// conversation is not touched.
+		cat := prompts.For(signoff.ParseLocale(string(facts.Recipient.Locale)))
+		c.Data(http.StatusOK, "text/xml; charset=utf-8", renderTwiML([]string{cat.Text("ended")}))
+		return
+	}
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return

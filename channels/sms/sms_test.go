@@ -114,6 +114,14 @@ func TestSignOffBySMS(t *testing.T) {
 	if got := len(r.prov.messages()); got != 2 {
 		t.Errorf("the provider got %d messages, want 2 (greeting and delivered notice)", got)
 	}
+	// Writing after the end: told so, and the conversation is not touched.
+	status, body = r.text(0, "+8613900001111", "谢谢", "SM-in-3")
+	if status != http.StatusOK || !strings.Contains(body, cat.Text("ended")) {
+		t.Errorf("after the end: %d %s, want the ended notice", status, body)
+	}
+	if s2, _, _ := r.nodes[0].store.LoadSession(t.Context(), n.SessionID); s2.Lines != s.Lines {
+		t.Errorf("a text after the end changed the transcript: %d lines, want %d", s2.Lines, s.Lines)
+	}
 }
 
 // TestInboundRefused: a bad signature, an unknown number and a replayed

@@ -213,6 +213,12 @@ func (h *Handler) receive(c *gin.Context) {
 	s, facts, err := h.dir.Open(ctx, Kind, m.FromUserName, func(d signoff.Delivery) bool {
 		return d.Channel == signoff.DeliveryWeChat && string(d.Recipient.WeChatOpenID) == m.FromUserName
 	})
+	if signoff.ErrorCode(err) == "conversation_ended" {
+		// A known recipient writing after the end is told so; the
+		// conversation is not touched.
+		h.answer(c, m, encrypted, prompts.For(signoff.ParseLocale(string(facts.Recipient.Locale))).Text("ended"))
+		return
+	}
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return

@@ -82,20 +82,32 @@ func (d *Directory) Deliveries(ctx context.Context, kind, addr string) ([]signof
 // Open returns the open session of the newest delivery bound to addr on
 // channel kind whose facts still satisfy match (the delivery still goes by
 // that channel and that address), with those facts. No such session is an
-// error of kind signoff.ErrNotFound.
+// error of kind signoff.ErrNotFound: code conversation_ended, with the
+// newest matching delivery's facts, when the address has deliveries but
+// none is open, else code unknown_sender.
 func (d *Directory) Open(ctx context.Context, kind, addr string, match func(signoff.Delivery) bool) (signoff.Session, signoff.Delivery, error) {
 	ids, err := d.Deliveries(ctx, kind, addr)
 	if err != nil {
 		return signoff.Session{}, signoff.Delivery{}, err
 	}
+	var ended *signoff.Delivery
 	for _, id := range ids {
 		facts, open, err := d.s.Load(ctx, id)
 		if err != nil {
 			return signoff.Session{}, signoff.Delivery{}, err
 		}
-		if open != nil && match(facts) {
+		if facts.Version == 0 || !match(facts) {
+			continue
+		}
+		if open != nil {
 			return *open, facts, nil
 		}
+		if ended == nil {
+			ended = &facts
+		}
+	}
+	if ended != nil {
+		return signoff.Session{}, *ended, signoff.Errorf(signoff.ErrNotFound, "conversation_ended", "this sender's conversation has ended")
 	}
 	return signoff.Session{}, signoff.Delivery{}, signoff.Errorf(signoff.ErrNotFound, "unknown_sender", "no open conversation for this sender")
 }
