@@ -35,6 +35,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRTPIn$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/voicemsg
+	$(GO) test -run='^$$' -fuzz='^FuzzForm$$' -fuzztime=$(FUZZTIME) ./channels/sms
+	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./channels/wechat
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -45,6 +45,7 @@ type Channel string
 const (
 	ChannelChat   Channel = "chat"   // the web chat page or the chat API
 	ChannelSMS    Channel = "sms"    // a text message
+	ChannelWeChat Channel = "wechat" // a WeChat Official Account message
 	ChannelVoice  Channel = "voice"  // recognised speech in a call
 	ChannelDTMF   Channel = "dtmf"   // a keypad press in a call
 	ChannelStaff  Channel = "staff"  // a support agent
@@ -137,6 +138,8 @@ type Recipient struct {
 	Phone    Phone   `json:"phone,omitempty"`
 	Locale   Locale  `json:"locale,omitempty"`
 	TimeZone string  `json:"time_zone,omitempty"` // IANA name; empty means the ETA's own offset
+	// WeChatOpenID names the recipient to the WeChat Official Account.
+	WeChatOpenID Private `json:"wechat_openid,omitempty"`
 }
 
 // Courier is the person carrying the parcel.
@@ -184,6 +187,9 @@ type Delivery struct {
 	LastLocation       string          `json:"last_location,omitempty"`
 	Events             []TrackingEvent `json:"events,omitempty"`
 	FailureReason      string          `json:"failure_reason,omitempty"`
+	// Channel is how the conversation reaches the recipient (web, sms,
+	// wechat); empty means web.
+	Channel DeliveryChannel `json:"channel,omitempty"`
 
 	// AsOf is the timestamp of the newest order event merged in.
 	AsOf time.Time `json:"as_of"`
@@ -208,6 +214,30 @@ func (d *Delivery) Location() *time.Location {
 		return d.ETA.Location()
 	}
 	return time.FixedZone("UTC+8", 8*3600)
+}
+
+// DeliveryChannel is the way a delivery's conversation reaches the
+// recipient, chosen per delivery by the order system.
+type DeliveryChannel string
+
+// The delivery channels.
+const (
+	DeliveryWeb    DeliveryChannel = "web"    // a link to the web chat page (the default)
+	DeliverySMS    DeliveryChannel = "sms"    // text messages to the recipient's phone
+	DeliveryWeChat DeliveryChannel = "wechat" // a WeChat Official Account
+)
+
+// Valid reports whether c is one of the delivery channels.
+func (c DeliveryChannel) Valid() bool {
+	return c == DeliveryWeb || c == DeliverySMS || c == DeliveryWeChat
+}
+
+// Or returns c, or DeliveryWeb when c is empty.
+func (c DeliveryChannel) Or() DeliveryChannel {
+	if c == "" {
+		return DeliveryWeb
+	}
+	return c
 }
 
 // EventType is the kind of an order-system webhook.

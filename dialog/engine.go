@@ -144,6 +144,19 @@ type Turn struct {
 // Errors: signoff.ErrNotFound, signoff.ErrUnauthorized, signoff.ErrConflict
 // when other writers kept winning (the caller may retry), and the store's.
 func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (Turn, error) {
+	return e.reply(ctx, id, func(s *signoff.Session) error { return authorize(s, token) }, in)
+}
+
+// ReplyBound gives input to session id from a channel that identified the
+// sender itself (an SMS from the bound number, a WeChat message from the
+// bound OpenID), so no recipient token is asked for. Only channels that have
+// checked the sender may call it. Errors as Reply's, without
+// signoff.ErrUnauthorized.
+func (e *Engine) ReplyBound(ctx context.Context, id signoff.SessionID, in signoff.Input) (Turn, error) {
+	return e.reply(ctx, id, func(*signoff.Session) error { return nil }, in)
+}
+
+func (e *Engine) reply(ctx context.Context, id signoff.SessionID, authorize func(*signoff.Session) error, in signoff.Input) (Turn, error) {
 	defer e.lock(string(id))()
 	for attempt := 1; ; attempt++ {
 		s, d, cached := e.cache.get(id)
@@ -153,7 +166,7 @@ func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, 
 				return Turn{}, err
 			}
 		}
-		if err := authorize(&s, token); err != nil {
+		if err := authorize(&s); err != nil {
 			return Turn{}, err
 		}
 		in.At = e.now()

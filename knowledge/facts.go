@@ -23,6 +23,7 @@ const (
 	FieldLastLocation      = "last_location"
 	FieldEvents            = "events"
 	FieldFailureReason     = "failure_reason"
+	FieldChannel           = "channel"
 )
 
 // ImpliedStatus returns the delivery status an event of type t implies when
@@ -127,6 +128,7 @@ func Merge(cur signoff.Delivery, ev signoff.OrderEvent) (next signoff.Delivery, 
 		part(&m, FieldRecipient+".phone", &r.Phone, c.Phone)
 		part(&m, FieldRecipient+".locale", &r.Locale, c.Locale)
 		part(&m, FieldRecipient+".time_zone", &r.TimeZone, c.TimeZone)
+		part(&m, FieldRecipient+".wechat_openid", &r.WeChatOpenID, c.WeChatOpenID)
 	}
 	if has(FieldCourier) {
 		r, c := &next.Courier, in.Courier
@@ -159,6 +161,9 @@ func Merge(cur signoff.Delivery, ev signoff.OrderEvent) (next signoff.Delivery, 
 	}
 	if has(FieldRequiresSignature) {
 		set(&m, FieldRequiresSignature, &next.RequiresSignature, in.RequiresSignature, func(cur, ev bool) bool { return ev && !cur })
+	}
+	if has(FieldChannel) {
+		set(&m, FieldChannel, &next.Channel, in.Channel, greater)
 	}
 	if has(FieldLastLocation) {
 		set(&m, FieldLastLocation, &next.LastLocation, in.LastLocation, greater)
@@ -240,6 +245,7 @@ func unstamped(d signoff.Delivery, stamps map[string]time.Time) {
 	stamp(FieldRecipient+".phone", r.Phone == "")
 	stamp(FieldRecipient+".locale", r.Locale == "")
 	stamp(FieldRecipient+".time_zone", r.TimeZone == "")
+	stamp(FieldRecipient+".wechat_openid", r.WeChatOpenID == "")
 	stamp(FieldCourier+".id", c.ID == "")
 	stamp(FieldCourier+".name", c.Name == "")
 	stamp(FieldCourier+".phone", c.Phone == "")
@@ -254,6 +260,7 @@ func unstamped(d signoff.Delivery, stamps map[string]time.Time) {
 	stamp(FieldDeclaredValue, d.DeclaredValueCents == 0)
 	stamp(FieldRequiresSignature, !d.RequiresSignature)
 	stamp(FieldLastLocation, d.LastLocation == "")
+	stamp(FieldChannel, d.Channel == "")
 	// A status other than failed cleared the reason when it was set.
 	stamp(FieldFailureReason, d.FailureReason == "" && (d.Status == "" || d.Status == signoff.StatusFailed))
 }
@@ -351,6 +358,7 @@ func same(a, b signoff.Delivery) bool {
 		(a.PickupStation == nil) == (b.PickupStation == nil) &&
 		(a.PickupStation == nil || *a.PickupStation == *b.PickupStation) &&
 		a.LastLocation == b.LastLocation &&
+		a.Channel == b.Channel &&
 		a.FailureReason == b.FailureReason &&
 		slices.EqualFunc(a.Events, b.Events, func(x, y signoff.TrackingEvent) bool {
 			return compareEvents(x, y) == 0

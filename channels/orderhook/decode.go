@@ -22,6 +22,8 @@ const maxDeliveryID = 128
 // field that is null counts as absent. data.reason (only with
 // delivery.failed) becomes FailureReason, present as "failure_reason".
 // recipient.locale is mapped onto a spoken locale (signoff.ParseLocale).
+// data.channel (web, sms or wechat) chooses the delivery's channel; an
+// opening event on wechat must carry data.recipient.wechat_openid.
 // Unknown fields are ignored, for forward compatibility.
 //
 // Every error is a *signoff.Error of kind signoff.ErrInvalid with code
@@ -91,7 +93,9 @@ func (d *decoder) delivery(data map[string]json.RawMessage, typ signoff.EventTyp
 		phone, hasPhone := d.str(r, "phone", "data.recipient.phone")
 		locale, _ := d.str(r, "locale", "data.recipient.locale")
 		tz, _ := d.str(r, "time_zone", "data.recipient.time_zone")
-		del.Recipient = signoff.Recipient{Name: signoff.Private(name), Phone: signoff.Phone(phone), TimeZone: tz}
+		openID, _ := d.str(r, "wechat_openid", "data.recipient.wechat_openid")
+		del.Recipient = signoff.Recipient{Name: signoff.Private(name), Phone: signoff.Phone(phone), TimeZone: tz,
+			WeChatOpenID: signoff.Private(openID)}
 		if locale != "" {
 			del.Recipient.Locale = signoff.ParseLocale(locale)
 		}
@@ -103,9 +107,22 @@ func (d *decoder) delivery(data map[string]json.RawMessage, typ signoff.EventTyp
 			d.bad("data.recipient.phone", "must be a telephone number: digits, with an optional leading +, spaces, - or ()")
 		case tz != "" && !validZone(tz):
 			d.bad("data.recipient.time_zone", "must be an IANA time zone name such as Asia/Shanghai")
+		case openID != "" && !validOpenID(openID):
+			d.bad("data.recipient.wechat_openid", "must be 1 to 64 letters, digits, - or _")
 		}
 	} else if d.err == nil && typ.Opens() {
 		d.missing("data.recipient")
+	}
+
+	if s, ok := d.str(data, "channel", "data.channel"); ok {
+		del.Channel = signoff.DeliveryChannel(s)
+		if d.err == nil && !del.Channel.Valid() {
+			d.bad("data.channel", "must be web, sms or wechat")
+		}
+		d.present[knowledge.FieldChannel] = true
+	}
+	if d.err == nil && typ.Opens() && del.Channel == signoff.DeliveryWeChat && del.Recipient.WeChatOpenID == "" {
+		d.missing("data.recipient.wechat_openid")
 	}
 
 	if c, ok := d.object(data, "courier", "data.courier"); ok {
@@ -308,6 +325,20 @@ func validZone(name string) bool {
 	}
 	_, err := time.LoadLocation(name)
 	return err == nil
+}
+
+// validOpenID accepts what WeChat issues as an OpenID: letters, digits, -
+// and _, at most 64 bytes.
+func validOpenID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

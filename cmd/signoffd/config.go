@@ -52,6 +52,8 @@ type Config struct {
 	devCourierSecret bool
 
 	devSecret bool
+
+	Text textConfig // SIGNOFF_SMS_*, SIGNOFF_WECHAT_*: see wire_text.go
 }
 
 // LogValue masks the secrets and the Redis password.
@@ -202,6 +204,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		c.PublicURL = "http://" + net.JoinHostPort(host, port)
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("SIGNOFF_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
+	}
+	if c.Text, err = loadTextConfig(getenv, c.PublicURL); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

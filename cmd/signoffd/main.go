@@ -86,7 +86,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
-	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL, Couriers: &couriers}, engine, log)
+	text, err := wireText(cfg.Text, engine, store, log)
+	if err != nil {
+		return err
+	}
+	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL, Couriers: &couriers}, text.notifier(), log)
 	if err != nil {
 		return err
 	}
@@ -108,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           router,
+		Handler:           text.handler(router),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -123,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	})
 	g.Go(func() error { return engine.RunTimers(gctx, cfg.TimerPoll) })
+	g.Go(func() error { return text.run(gctx) })
 	if cfg.DebugAddr != "" {
 		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 		log.Info("pprof listening", "addr", cfg.DebugAddr)

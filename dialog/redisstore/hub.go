@@ -51,9 +51,10 @@ type hub struct {
 	ps      *redis.PubSub
 	done    chan struct{} // closed when the reading goroutine exits
 
-	mu     sync.Mutex
-	closed bool
-	subs   map[signoff.SessionID]map[*listener]struct{}
+	mu       sync.Mutex
+	closed   bool
+	subs     map[signoff.SessionID]map[*listener]struct{}
+	watchers map[*watcher]struct{} // see Store.Watch
 }
 
 // start makes the pattern subscription if there is none, and returns once
@@ -125,7 +126,7 @@ func (h *hub) remove(id signoff.SessionID, l *listener) {
 func (h *hub) dispatch(m *redis.Message, log *slog.Logger) {
 	id := signoff.SessionID(strings.TrimPrefix(m.Channel, eventPrefix))
 	h.mu.Lock()
-	n := len(h.subs[id])
+	n := len(h.subs[id]) + len(h.watchers)
 	h.mu.Unlock()
 	if n == 0 {
 		return
@@ -137,6 +138,9 @@ func (h *hub) dispatch(m *redis.Message, log *slog.Logger) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for w := range h.watchers {
+		w.fn(id, p)
+	}
 	for l := range h.subs[id] {
 		select {
 		case l.ch <- p:
