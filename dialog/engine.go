@@ -144,39 +144,14 @@ type Turn struct {
 // Errors: signoff.ErrNotFound, signoff.ErrUnauthorized, signoff.ErrConflict
 // when other writers kept winning (the caller may retry), and the store's.
 func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (Turn, error) {
-	defer e.lock(string(id))()
-	for attempt := 1; ; attempt++ {
-		s, d, cached := e.cache.get(id)
-		if !cached {
-			var err error
-			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
-				return Turn{}, err
-			}
-		}
+	return e.apply(ctx, id, func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error) {
 		if err := authorize(&s, token); err != nil {
-			return Turn{}, err
+			return s, nil, nil, err
 		}
-		in.At = e.now()
+		in.At = now
 		next, acts := Step(e.cfg, s, d, in)
-		c := e.change(s, next, acts)
-		c.FactsVersion = d.Version
-		err := e.store.Commit(ctx, c)
-		if err == nil {
-			next = *c.Session
-			e.cache.put(next, d)
-			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
-		}
-		e.cache.drop(id)
-		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
-			return Turn{}, err
-		}
-		if cached {
-			continue // another node moved on: reload at once
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return Turn{}, err
-		}
-	}
+		return next, acts, nil, nil
+	})
 }
 
 // changed reports whether b differs from a in anything worth storing.
