@@ -300,7 +300,7 @@ func (h *Handler) signOut(c *gin.Context, s staffSession) {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: h.cfg.SecureCookie, MaxAge: -1})
-	c.Status(http.StatusNoContent)
+	c.JSON(http.StatusOK, gin.H{"status": "signed_out"})
 }
 
 func (h *Handler) me(c *gin.Context, s staffSession) {
