@@ -228,6 +228,7 @@
     let before = null;
     for (const el of ol.children) if (Number(el.dataset.seq) > seq) { before = el; break; }
     ol.insertBefore(li, before);
+    if (!before) ol.scrollTop = ol.scrollHeight; // follow the conversation
     st.shownAt.set(seq, performance.now());
   }
 
