@@ -46,6 +46,9 @@ func (s *Store) afterCommit(ctx context.Context, c *dialog.Change) {
 	if courier == "" && c.Session == nil {
 		return
 	}
+	// The change is stored: a caller that gives up now must not leave the
+	// directory behind it.
+	ctx = context.WithoutCancel(ctx)
 	pipe := s.rdb.Pipeline()
 	if courier != "" {
 		pipe.SAdd(ctx, courierPrefix+courier, string(c.Delivery))
