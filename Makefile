@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/voicemsg
 	$(GO) test -run='^$$' -fuzz='^FuzzForm$$' -fuzztime=$(FUZZTIME) ./channels/sms
 	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./channels/wechat
+	$(GO) test -run='^$$' -fuzz='^FuzzParseAccounts$$' -fuzztime=$(FUZZTIME) ./channels/console
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -339,6 +339,12 @@ type Session struct {
 	Unclear   int `json:"unclear,omitempty"`
 	// HandoffReason says why a person was asked for.
 	HandoffReason string `json:"handoff_reason,omitempty"`
+	// HandoffAt is when the conversation last went to StateHandoff, for
+	// the staff console's queue (longest wait first).
+	HandoffAt time.Time `json:"handoff_at,omitzero"`
+	// Staff names the agent who holds the conversation; while it is set
+	// the bot says nothing and no timer runs (see dialog.Claim).
+	Staff string `json:"staff,omitempty"`
 	// Deadline is when the pending timer fires; zero when none is pending.
 	Deadline time.Time `json:"deadline,omitzero"`
 	// TokenHash is the hex SHA-256 of the recipient's bearer token.

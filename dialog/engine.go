@@ -156,40 +156,15 @@ func (e *Engine) ReplyBound(ctx context.Context, id signoff.SessionID, in signof
 	return e.reply(ctx, id, func(*signoff.Session) error { return nil }, in)
 }
 
-func (e *Engine) reply(ctx context.Context, id signoff.SessionID, authorize func(*signoff.Session) error, in signoff.Input) (Turn, error) {
-	defer e.lock(string(id))()
-	for attempt := 1; ; attempt++ {
-		s, d, cached := e.cache.get(id)
-		if !cached {
-			var err error
-			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
-				return Turn{}, err
-			}
+func (e *Engine) reply(ctx context.Context, id signoff.SessionID, auth func(*signoff.Session) error, in signoff.Input) (Turn, error) {
+	return e.apply(ctx, id, func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error) {
+		if err := auth(&s); err != nil {
+			return s, nil, nil, err
 		}
-		if err := authorize(&s); err != nil {
-			return Turn{}, err
-		}
-		in.At = e.now()
+		in.At = now
 		next, acts := Step(e.cfg, s, d, in)
-		c := e.change(s, next, acts)
-		c.FactsVersion = d.Version
-		err := e.store.Commit(ctx, c)
-		if err == nil {
-			next = *c.Session
-			e.cache.put(next, d)
-			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
-		}
-		e.cache.drop(id)
-		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
-			return Turn{}, err
-		}
-		if cached {
-			continue // another node moved on: reload at once
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return Turn{}, err
-		}
-	}
+		return next, acts, nil, nil
+	})
 }
 
 // changed reports whether b differs from a in anything worth storing.

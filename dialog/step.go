@@ -491,6 +491,7 @@ func (t *turn) repeat() {
 func (t *turn) handoff(reason, textKey string) {
 	t.s.State = signoff.StateHandoff
 	t.s.HandoffReason = reason
+	t.s.HandoffAt = t.now
 	t.s.Pending, t.s.PendingText = "", ""
 	t.s.SlotOffer = nil
 	if t.s.Outcome == signoff.OutcomeNone {

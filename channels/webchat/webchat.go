@@ -140,6 +140,19 @@ type SessionResponse struct {
 	Outcome    *signoff.Outcome   `json:"outcome"`
 	Options    []signoff.Option   `json:"options"`
 	Transcript []signoff.Message  `json:"transcript"`
+	// Held is true while a person from support holds the conversation.
+	Held bool `json:"held"`
+	// Delivery is what the recipient page shows of the parcel.
+	Delivery DeliveryView `json:"delivery"`
+}
+
+// DeliveryView is the parcel's status and ETA as the recipient sees them.
+type DeliveryView struct {
+	Status string `json:"status,omitempty"`
+	// ETA keeps the offset the order system gave; TimeZone, when set, is
+	// the recipient's IANA zone to show it in.
+	ETA      time.Time `json:"eta,omitzero"`
+	TimeZone string    `json:"time_zone,omitempty"`
 }
 
 func (h *Handler) getSession(c *gin.Context) {
@@ -148,7 +161,7 @@ func (h *Handler) getSession(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	s, _, err := h.conv.Session(c.Request.Context(), id, token)
+	s, d, err := h.conv.Session(c.Request.Context(), id, token)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -160,7 +173,21 @@ func (h *Handler) getSession(c *gin.Context) {
 	c.JSON(http.StatusOK, SessionResponse{
 		SessionID: s.ID, DeliveryID: s.DeliveryID, Locale: s.Locale, State: s.State,
 		Outcome: outcome(s.Outcome), Options: opts, Transcript: s.Transcript,
+		Held:     s.Staff != "" && s.State == signoff.StateHandoff,
+		Delivery: DeliveryView{Status: d.Status, ETA: d.ETA, TimeZone: timeZone(&d)},
 	})
+}
+
+// timeZone returns the recipient's IANA zone when it is one this server
+// knows, else "" (the ETA's own offset).
+func timeZone(d *signoff.Delivery) string {
+	if d.Recipient.TimeZone == "" {
+		return ""
+	}
+	if loc := d.Location(); loc.String() == d.Recipient.TimeZone {
+		return d.Recipient.TimeZone
+	}
+	return ""
 }
 
 // stream sends every new bot and staff line of the session as an SSE event

@@ -42,6 +42,7 @@ commands:
   chat      chat with the bot as the recipient of a session
   bench     load a running server with recipients and compare it with a bare Redis round trip
   callbench time voice calls: greeting, keypad reply and barge-in latency at the caller
+  hash-password  read a password on stdin, print its bcrypt hash for SIGNOFF_STAFF
 
 Run 'signoffctl <command> -h' for the flags of a command.
 
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "callbench":
 		err = runCallBench(ctx, rest, getenv, stdout, stderr)
+	case "hash-password":
+		err = runHashPassword(rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -106,6 +106,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("voice messages: %w", err)
 	}
 	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
+	if _, err := wirePages(router, engine, store, &couriers, cfg, getenv, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -270,6 +270,7 @@ func (s *Store) Commit(ctx context.Context, c dialog.Change) error {
 	if c.TTL > 0 && len(res) > 1 {
 		s.expireBindings(ctx, res[1:], c.TTL)
 	}
+	s.afterCommit(ctx, &c)
 	return nil
 }
 

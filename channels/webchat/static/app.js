@@ -75,7 +75,16 @@
       "fail.link.title": "这个链接无效或已过期。",
       "fail.link.text": "请打开短信里最新的链接，或直接联系快递员。",
       "fail.unavailable.title": "服务暂时忙。",
-      "fail.unavailable.text": "请过一会儿再打开这个链接。"
+      "fail.unavailable.text": "请过一会儿再打开这个链接。",
+      "staffJoined": "人工客服已接入，正在为您服务",
+      "parcelLabel": "快递状态",
+      "etaLabel": "预计送达",
+      "videoJoin": "加入视频通话",
+      "proofAlt": "快递员拍的送达照片",
+      "parcel.out_for_delivery": "派送中",
+      "parcel.arriving": "快到了",
+      "parcel.delivered": "已送达",
+      "parcel.failed": "派送失败"
     },
     "en": {
       "title": "Parcel sign-off",
@@ -140,7 +149,16 @@
       "fail.link.title": "This link is not valid or has expired.",
       "fail.link.text": "Please open the newest link in your text message, or contact the courier.",
       "fail.unavailable.title": "The service is busy.",
-      "fail.unavailable.text": "Please open this link again in a minute."
+      "fail.unavailable.text": "Please open this link again in a minute.",
+      "staffJoined": "A person from support has joined and is helping you",
+      "parcelLabel": "Parcel",
+      "etaLabel": "Expected",
+      "videoJoin": "Join video call",
+      "proofAlt": "The courier's photo of the delivered parcel",
+      "parcel.out_for_delivery": "Out for delivery",
+      "parcel.arriving": "Arriving soon",
+      "parcel.delivered": "Delivered",
+      "parcel.failed": "Delivery failed"
     }
   }/*end-ui-strings*/;
 
@@ -162,7 +180,7 @@
     ready: false,         // the session has been loaded once
     error: body.dataset.error || '',
     lang: pickLang(),
-    session: { state: '', outcome: null, locale: body.dataset.locale || 'zh-CN', options: [] },
+    session: { state: '', outcome: null, locale: body.dataset.locale || 'zh-CN', options: [], held: false, delivery: {}, delivery_id: '' },
     lines: 0,             // transcript lines shown
     busy: false,          // a message is being sent
     live: 'connecting',   // the SSE stream: connecting, live, lost
@@ -283,6 +301,7 @@
     state.session = {
       state: s.state, outcome: s.outcome || null,
       locale: s.locale || state.session.locale, options: s.options || [],
+      held: !!s.held, delivery: s.delivery || {}, delivery_id: s.delivery_id || '',
     };
     (s.transcript || []).forEach((m, i) => { lines[i] = m; });
     if (!state.ready) {
@@ -308,6 +327,32 @@
     out.textContent = t('outcome.' + (s.outcome || 'none'));
     out.classList.toggle('chosen', !!s.outcome);
     out.dataset.outcome = s.outcome || '';
+    const d = s.delivery || {};
+    $('parcel-row').hidden = !d.status;
+    $('parcel').textContent = d.status ? (UI[state.lang]['parcel.' + d.status] || d.status) : '';
+    $('eta-row').hidden = !d.eta;
+    $('eta').textContent = d.eta ? formatETA(d.eta, d.time_zone) : '';
+    const banner = $('staff-banner');
+    banner.hidden = !(s.held && s.state === 'handoff');
+    const video = $('video');
+    video.hidden = s.state !== 'video' || !s.delivery_id;
+    if (!video.hidden) {
+      video.href = '/v/' + encodeURIComponent(s.delivery_id) + '?role=recipient&t=' + encodeURIComponent(token);
+    }
+  }
+
+  // formatETA shows an RFC 3339 time in the recipient's zone: zone when
+  // the server named one, else the offset the time was written with.
+  function formatETA(eta, zone) {
+    const at = new Date(eta);
+    if (isNaN(at)) return eta;
+    const opts = { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (zone) {
+      try { return at.toLocaleString(state.lang, Object.assign({ timeZone: zone }, opts)); } catch (_) { /* unknown zone */ }
+    }
+    const m = /([+-])(\d\d):(\d\d)$/.exec(eta);
+    const off = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : (/Z$/.test(eta) ? 0 : 480);
+    return new Date(at.getTime() + off * 60000).toLocaleString(state.lang, Object.assign({ timeZone: 'UTC' }, opts));
   }
 
   function lastSaid() {
@@ -332,7 +377,8 @@
   let shownOptions = [];
   function renderOptions() {
     const s = state.session;
-    const opts = ENDED.has(s.state) ? [] : (s.options || []);
+    // While a person holds the conversation the bot's menu means nothing.
+    const opts = ENDED.has(s.state) || (s.held && s.state === 'handoff') ? [] : (s.options || []);
     const menu = $('menu');
     const box = $('options');
     menu.hidden = opts.length === 0;
@@ -388,6 +434,13 @@
     p.className = 'text';
     p.textContent = m.text;
     li.append(who, p);
+    if (m.image && m.image.startsWith('/')) { // our own origin only
+      const img = document.createElement('img');
+      img.className = 'proof';
+      img.src = m.image;
+      img.alt = t('proofAlt');
+      li.append(img);
+    }
     if (seq !== undefined) li.dataset.seq = seq;
     if (m.channel) li.dataset.channel = m.channel;
   }
