@@ -1,0 +1,267 @@
+package evidence
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Record is one entry of a delivery's evidence log.
+type Record struct {
+	Seq    int               `json:"seq"`              // 1, 2, 3, ... in order
+	At     string            `json:"at"`               // when it happened, RFC 3339 UTC
+	Kind   string            `json:"kind"`             // "webhook", "reply", "outcome", "proof", ...
+	Fields map[string]string `json:"fields"`           // the facts that are not personal
+	Sealed map[string]string `json:"sealed,omitempty"` // personal field → hex sha256(salt ‖ value)
+	Prev   string            `json:"prev"`             // hash of the record before, "" for the first
+	Hash   string            `json:"hash"`             // hex SHA-256 of the canonical record without hash
+}
+
+// Opening reveals one sealed value: Salt is hex, and the record holds
+// hex sha256(salt bytes ‖ value bytes).
+type Opening struct {
+	Value string `json:"value"`
+	Salt  string `json:"salt"`
+}
+
+// Openings are the sealed values of one record, by field name.
+type Openings map[string]Opening
+
+// Personal reports whether a field's value is personal data and so is
+// sealed: names, phone numbers, addresses, free text a person wrote or said,
+// and locations.
+func Personal(field string) bool {
+	switch field {
+	case "text", "consent_text", "name", "phone", "address", "note", "lat", "lng",
+		"recipient_name", "recipient_phone", "courier_name", "courier_phone", "staff_text":
+		return true
+	}
+	return strings.HasSuffix(field, "_name") || strings.HasSuffix(field, "_phone")
+}
+
+// FormatTime is how a record's At is written: UTC, RFC 3339 with nanoseconds
+// as needed.
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// New returns the record of one log entry, not yet chained: personal fields
+// are sealed with fresh salts read from rand, and their openings returned.
+func New(kind string, at time.Time, data map[string]string, rand io.Reader) (Record, Openings, error) {
+	r := Record{At: FormatTime(at), Kind: kind, Fields: make(map[string]string, len(data))}
+	var open Openings
+	for k, v := range data {
+		if !Personal(k) {
+			r.Fields[k] = v
+			continue
+		}
+		var salt [16]byte
+		if _, err := io.ReadFull(rand, salt[:]); err != nil {
+			return Record{}, nil, fmt.Errorf("evidence: salt: %w", err)
+		}
+		o := Opening{Value: v, Salt: hex.EncodeToString(salt[:])}
+		if r.Sealed == nil {
+			r.Sealed, open = map[string]string{}, Openings{}
+		}
+		r.Sealed[k] = o.Seal()
+		open[k] = o
+	}
+	return r, open, nil
+}
+
+// Seal returns hex sha256(salt ‖ value); a salt that is not hex gives "".
+func (o Opening) Seal() string {
+	salt, err := hex.DecodeString(o.Salt)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(o.Value))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Chain gives r its place after prev (the zero Record for the first): its
+// Seq, Prev and Hash. It returns the chained record.
+func Chain(prevSeq int, prevHash string, r Record) (Record, error) {
+	r.Seq, r.Prev = prevSeq+1, prevHash
+	h, err := r.ComputeHash()
+	if err != nil {
+		return Record{}, err
+	}
+	r.Hash = h
+	return r, nil
+}
+
+// Canonical returns the RFC 8785 canonical JSON of r without its hash.
+func (r Record) Canonical() ([]byte, error) {
+	r.Hash = ""
+	b, err := json.Marshal(struct {
+		Seq    int               `json:"seq"`
+		At     string            `json:"at"`
+		Kind   string            `json:"kind"`
+		Fields map[string]string `json:"fields"`
+		Sealed map[string]string `json:"sealed,omitempty"`
+		Prev   string            `json:"prev"`
+	}{r.Seq, r.At, r.Kind, nonNil(r.Fields), r.Sealed, r.Prev})
+	if err != nil {
+		return nil, fmt.Errorf("evidence: record %d: %w", r.Seq, err)
+	}
+	return Canonicalize(b)
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// Canonicalize returns the RFC 8785 canonical form of the JSON in b.
+func Canonicalize(b []byte) ([]byte, error) {
+	v := jsontext.Value(b)
+	if err := v.Canonicalize(); err != nil {
+		return nil, fmt.Errorf("evidence: canonical form: %w", err)
+	}
+	return v, nil
+}
+
+// ComputeHash returns the hex SHA-256 of r's canonical form.
+func (r Record) ComputeHash() (string, error) {
+	b, err := r.Canonical()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Problem is one thing wrong with a chain, named as precisely as the
+// evidence allows.
+type Problem struct {
+	Seq    int    // the record it is about (0: the chain as a whole)
+	Field  string // the field, when known
+	Reason string // what is wrong, in words
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Seq == 0:
+		return p.Reason
+	case p.Field != "":
+		return fmt.Sprintf("record %d field %s: %s", p.Seq, p.Field, p.Reason)
+	}
+	return fmt.Sprintf("record %d: %s", p.Seq, p.Reason)
+}
+
+// Check verifies a whole chain: records numbered 1..n in order, each hash
+// recomputed from its content, each prev equal to the hash before it, and
+// each opening (erased ones may be absent) matching its sealed hash. open is
+// keyed by seq. It returns every problem found, naming the record that was
+// altered, dropped or moved; none means the chain is whole.
+func Check(recs []Record, open map[int]Openings) []Problem {
+	var out []Problem
+	seen := make(map[int]int, len(recs)) // seq → index
+	for i, r := range recs {
+		if j, dup := seen[r.Seq]; dup {
+			out = append(out, Problem{Seq: r.Seq, Reason: fmt.Sprintf("appears twice (positions %d and %d)", j+1, i+1)})
+			continue
+		}
+		seen[r.Seq] = i
+	}
+	maxSeq := 0
+	for s := range seen {
+		maxSeq = max(maxSeq, s)
+	}
+	for s := 1; s <= maxSeq; s++ {
+		if _, ok := seen[s]; !ok {
+			out = append(out, Problem{Seq: s, Reason: "was dropped: it is missing from the log"})
+		}
+	}
+	for i, r := range recs {
+		if r.Seq != i+1 {
+			if _, ok := seen[i+1]; ok && r.Seq > 0 {
+				out = append(out, Problem{Seq: r.Seq, Reason: fmt.Sprintf("was moved: it stands at position %d", i+1)})
+			}
+		}
+	}
+	for i, r := range recs {
+		want, err := r.ComputeHash()
+		switch {
+		case err != nil:
+			out = append(out, Problem{Seq: r.Seq, Reason: err.Error()})
+		case want != r.Hash:
+			out = append(out, Problem{Seq: r.Seq, Reason: "was altered: its content does not match its hash " + short(r.Hash)})
+		}
+		prevHash := ""
+		if r.Seq > 1 {
+			if j, ok := seen[r.Seq-1]; ok {
+				prevHash = recs[j].Hash
+			} else {
+				continue // already reported as dropped
+			}
+		}
+		if r.Prev != prevHash {
+			out = append(out, Problem{Seq: r.Seq, Field: "prev", Reason: "does not link to the record before it"})
+		}
+		_ = i
+		out = append(out, checkOpenings(r, open[r.Seq])...)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
+	return out
+}
+
+func checkOpenings(r Record, o Openings) []Problem {
+	var out []Problem
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sealed, ok := r.Sealed[k]
+		switch {
+		case !ok:
+			out = append(out, Problem{Seq: r.Seq, Field: k, Reason: "has a value but the record seals no such field"})
+		case o[k].Seal() != sealed:
+			out = append(out, Problem{Seq: r.Seq, Field: k, Reason: "the value does not match its sealed hash"})
+		}
+	}
+	return out
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+// Head returns the seq and hash of a chain's last record (0, "" for none).
+func Head(recs []Record) (int, string) {
+	if len(recs) == 0 {
+		return 0, ""
+	}
+	r := recs[len(recs)-1]
+	return r.Seq, r.Hash
+}
+
+// Values returns r's fields with its sealed values filled in from o where
+// they are still known: the record as a log entry.
+func Values(r Record, o Openings) map[string]string {
+	m := make(map[string]string, len(r.Fields)+len(o))
+	for k, v := range r.Fields {
+		m[k] = v
+	}
+	for k, op := range o {
+		if _, ok := r.Sealed[k]; ok {
+			m[k] = op.Value
+		}
+	}
+	return m
+}
