@@ -3,13 +3,13 @@ package evidence
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -53,9 +53,11 @@ func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 // New returns the record of one log entry, not yet chained: personal fields
 // are sealed with fresh salts read from rand, and their openings returned.
 func New(kind string, at time.Time, data map[string]string, rand io.Reader) (Record, Openings, error) {
-	r := Record{At: FormatTime(at), Kind: kind, Fields: make(map[string]string, len(data))}
+	r := Record{At: FormatTime(at), Kind: strings.ToValidUTF8(kind, "\uFFFD"), Fields: make(map[string]string, len(data))}
 	var open Openings
 	for k, v := range data {
+		// Canonical JSON holds only valid UTF-8.
+		k, v = strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")
 		if !Personal(k) {
 			r.Fields[k] = v
 			continue
@@ -101,7 +103,7 @@ func Chain(prevSeq int, prevHash string, r Record) (Record, error) {
 // Canonical returns the RFC 8785 canonical JSON of r without its hash.
 func (r Record) Canonical() ([]byte, error) {
 	r.Hash = ""
-	b, err := json.Marshal(struct {
+	b, err := json.Marshal(&struct {
 		Seq    int               `json:"seq"`
 		At     string            `json:"at"`
 		Kind   string            `json:"kind"`

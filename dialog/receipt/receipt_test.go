@@ -124,7 +124,9 @@ func TestPlainEd25519(t *testing.T) {
 		t.Fatalf("header %s: %v", hb, err)
 	}
 	jb, _ := json.Marshal(kr.Public())
-	var set struct{ Keys []struct{ Kty, Crv, X, Kid string } }
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid string }
+	}
 	json.Unmarshal(jb, &set)
 	x, _ := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
 	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signoff/signoff/dialog/evidence"
@@ -92,7 +93,7 @@ func Verify(token string, keys jose.JSONWebKeySet, o Options) (Result, error) {
 			problem("signature: does not match the payload under key %q: the receipt was changed after signing", res.KeyID)
 		}
 	}
-	if err := json.Unmarshal(payload, &res.Receipt); err != nil {
+	if err := jsonv2.Unmarshal(payload, &res.Receipt); err != nil {
 		problem("payload: not a receipt: %v", err)
 		return res, nil
 	}
