@@ -81,3 +81,19 @@ func ShowProof(cfg Config, s signoff.Session, d signoff.Delivery, image string, 
 	t.offerReceipt()
 	return t.result()
 }
+
+// partiesEvidence adds to a webhook's log entry who the event names: the
+// recipient and the courier. Names, phone numbers and the address are
+// sealed in the evidence log (see dialog/evidence), so they can be erased.
+func partiesEvidence(data map[string]string, ev signoff.OrderEvent) {
+	d := ev.Delivery
+	for k, v := range map[string]string{
+		"recipient_name": string(d.Recipient.Name), "recipient_phone": string(d.Recipient.Phone),
+		"courier": d.Courier.ID, "courier_name": string(d.Courier.Name), "courier_phone": string(d.Courier.Phone),
+		"address": string(d.Address),
+	} {
+		if v != "" {
+			data[k] = v
+		}
+	}
+}
