@@ -102,6 +102,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("voice messages: %w", err)
 	}
 	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
+	if err := wireEvidence(router, cfg, getenv, store, engine, &couriers, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
