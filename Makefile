@@ -34,6 +34,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRTPIn$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/voicemsg
+	$(GO) test -run='^$$' -fuzz='^FuzzParseProof$$' -fuzztime=$(FUZZTIME) ./channels/proof
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./dialog/receipt
+	$(GO) test -run='^$$' -fuzz='^FuzzCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 
 build:
 	$(GO) build -o bin/ ./cmd/...

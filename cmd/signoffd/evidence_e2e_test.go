@@ -116,7 +116,9 @@ func checkPlainEd25519(t *testing.T, jws string, jwks []byte) {
 	if err := json.Unmarshal(hb, &hdr); err != nil || hdr.Alg != "EdDSA" || hdr.Kid == "" {
 		t.Fatalf("JWS header %s: %v", hb, err)
 	}
-	var set struct{ Keys []struct{ Kty, Crv, X, Kid string } }
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid string }
+	}
 	if err := json.Unmarshal(jwks, &set); err != nil {
 		t.Fatal(err)
 	}

@@ -176,14 +176,23 @@ func Check(recs []Record, open map[int]Openings) []Problem {
 		}
 		seen[r.Seq] = i
 	}
-	maxSeq := 0
+	seqs := make([]int, 0, len(seen))
 	for s := range seen {
-		maxSeq = max(maxSeq, s)
+		seqs = append(seqs, s)
 	}
-	for s := 1; s <= maxSeq; s++ {
-		if _, ok := seen[s]; !ok {
-			out = append(out, Problem{Seq: s, Reason: "was dropped: it is missing from the log"})
+	sort.Ints(seqs)
+	last := 0
+	for _, s := range seqs {
+		switch {
+		case s < 1:
+			out = append(out, Problem{Seq: s, Reason: "has no valid number"})
+			continue
+		case s == last+2:
+			out = append(out, Problem{Seq: last + 1, Reason: "was dropped: it is missing from the log"})
+		case s > last+2:
+			out = append(out, Problem{Seq: last + 1, Reason: fmt.Sprintf("was dropped, with every record up to %d: they are missing from the log", s-1)})
 		}
+		last = s
 	}
 	for i, r := range recs {
 		if r.Seq != i+1 {
