@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseProof$$' -fuzztime=$(FUZZTIME) ./channels/proof
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./dialog/receipt
 	$(GO) test -run='^$$' -fuzz='^FuzzCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
+	$(GO) test -run='^$$' -fuzz='^FuzzRecordCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -153,3 +153,53 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// sameCanonical fails unless the record's direct canonical form equals both
+// Canonicalize of its JSON and gowebpki/jcs of it.
+func sameCanonical(t *testing.T, r evidence.Record) {
+	t.Helper()
+	got, err := r.Canonical()
+	if err != nil {
+		return // invalid UTF-8, refused alike below
+	}
+	plain, err := r.Marshalled()
+	if err != nil {
+		t.Fatalf("Canonical accepted what json refuses: %+v", r)
+	}
+	viaLib, err := evidence.Canonicalize(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaJCS, err := jcs.Transform(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, viaLib) || !bytes.Equal(got, viaJCS) {
+		t.Fatalf("canonical forms differ:\n direct %s\n   lib %s\n   jcs %s", got, viaLib, viaJCS)
+	}
+}
+
+func TestRecordCanonical(t *testing.T) {
+	odd := []string{"", "a", "b", "€", "\u0080", "\U0001F600", "\uFB33", "\u2028", "\x7f", "\x01", "\"\\/", "<&>", "aa", "A", "é", "\uFFFF", "\U00010000"}
+	for i, k := range odd {
+		r := evidence.Record{Seq: i + 1, At: "2031-05-06T07:08:09Z", Kind: k, Prev: odd[(i+3)%len(odd)], Fields: map[string]string{}}
+		for j, k2 := range odd {
+			r.Fields[k2] = odd[(i+j)%len(odd)]
+		}
+		if i%2 == 0 {
+			r.Sealed = map[string]string{k: "x", "text": k}
+		}
+		sameCanonical(t, r)
+	}
+}
+
+// FuzzRecordCanonical compares the direct canonical form of a record with
+// the library's and gowebpki/jcs's.
+func FuzzRecordCanonical(f *testing.F) {
+	f.Add("reply", "text", "放门口", "k2", "\u2028\x01", 7)
+	f.Add("\U0001F600", "\uFB33", "x", "\U00010000", "", -3)
+	f.Fuzz(func(t *testing.T, kind, k1, v1, k2, v2 string, seq int) {
+		sameCanonical(t, evidence.Record{Seq: seq, At: v2, Kind: kind, Prev: v1,
+			Fields: map[string]string{k1: v1, k2: v2}, Sealed: map[string]string{k2: v1}})
+	})
+}
