@@ -404,6 +404,10 @@ func (h *Handler) deletePersonal(c *gin.Context) {
 			return
 		}
 	}
+	if err := h.eraseSessions(ctx, id); err != nil {
+		channels.WriteError(c, h.log, err)
+		return
+	}
 	n, err := h.store.Erase(ctx, id)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
@@ -411,4 +415,49 @@ func (h *Handler) deletePersonal(c *gin.Context) {
 	}
 	h.log.Info("personal data erased", "delivery", id, "values", n, "by_role", role)
 	c.JSON(http.StatusOK, gin.H{"erased": n})
+}
+
+// eraseSessions blanks the recipient's words kept in the delivery's sessions
+// (the consent text, a reply being read back, the last offer's text, which
+// may greet them by name).
+func (h *Handler) eraseSessions(ctx context.Context, id signoff.DeliveryID) error {
+	recs, _, err := h.store.Evidence(ctx, id)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		sid := r.Fields["session"]
+		if sid == "" || seen[sid] {
+			continue
+		}
+		seen[sid] = true
+		for attempt := 1; ; attempt++ {
+			s, _, err := h.store.LoadSession(ctx, signoff.SessionID(sid))
+			if errors.Is(err, signoff.ErrNotFound) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if s.DeliveryID != id || (s.PendingText == "" && (s.Consent == nil || s.Consent.Text == "") && s.LastOffer == nil) {
+				break
+			}
+			s.PendingText, s.LastOffer = "", nil
+			if s.Consent != nil {
+				cons := *s.Consent
+				cons.Text = ""
+				s.Consent = &cons
+			}
+			s.Version++
+			err = h.store.Commit(ctx, dialog.Change{Delivery: id, Session: &s, Timer: s.Deadline})
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, signoff.ErrConflict) || attempt == 8 {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -244,6 +244,9 @@ func TestProofReceiptAndErasure(t *testing.T) {
 	if d.Recipient.Name != "" || d.Recipient.Phone != "" {
 		t.Errorf("facts after erasure: %+v", d.Recipient)
 	}
+	if s, _, err := w.store.LoadSession(t.Context(), w.sid); err != nil || (s.Consent != nil && s.Consent.Text != "") || s.LastOffer != nil {
+		t.Errorf("session after erasure keeps the recipient's words: %+v %v", s.Consent, err)
+	}
 	if code, b := w.do("GET", "/v1/receipts/keys", "", "", nil); code != 200 || !bytes.Contains(b, []byte(w.keys.KeyID())) || bytes.Contains(b, []byte(`"d"`)) {
 		t.Errorf("keys: %d %s", code, b)
 	}
