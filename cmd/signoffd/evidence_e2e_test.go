@@ -409,3 +409,28 @@ func photos(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestEmbeddedSigningKeyKept: with no key file set, the embedded server
+// generates a signing key under SIGNOFF_DATA_DIR and serves it; a restart
+// keeps the same key.
+func TestEmbeddedSigningKeyKept(t *testing.T) {
+	bin := buildServer(t)
+	data := t.TempDir()
+	kid := func() string {
+		srv := startServer(t, bin, "REDIS_URL=", "SIGNOFF_DATA_DIR="+data)
+		defer func() { srv.cmd.Process.Kill(); <-srv.done; srv.done <- nil }()
+		code, b := getBody(t, srv.url+"/v1/receipts/keys", "")
+		var set struct{ Keys []struct{ Kid, D string } }
+		if err := json.Unmarshal(b, &set); code != 200 || err != nil || len(set.Keys) != 1 || set.Keys[0].D != "" {
+			t.Fatalf("keys: %d %s", code, b)
+		}
+		return set.Keys[0].Kid
+	}
+	first := kid()
+	if _, err := os.Stat(filepath.Join(data, "signing-keys.json")); err != nil {
+		t.Fatalf("no key file kept: %v", err)
+	}
+	if again := kid(); again != first {
+		t.Errorf("kid after restart %s, want %s", again, first)
+	}
+}
