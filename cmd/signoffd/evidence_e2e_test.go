@@ -328,7 +328,7 @@ func TestEvidenceEndToEnd(t *testing.T) {
 		blobs string
 		want  []string
 	}{
-		{"one payload byte", oneByte, "", []string{"signature: does not match", fmt.Sprintf("record %d: was altered", proofSeq)}},
+		{"one payload byte", oneByte, "", []string{"signature: does not match", fmt.Sprintf(`record %d field kind: was altered: it read "proof"`, proofSeq)}},
 		{"dropped record", tamperPayload(t, jws, func(m map[string]any) {
 			l := m["log"].([]any)
 			m["log"] = append(l[:4:4], l[5:]...)

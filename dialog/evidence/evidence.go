@@ -290,12 +290,17 @@ func Check(recs []Record, open map[int]Openings) []Problem {
 			}
 		}
 	}
+	budget := explainBudget
 	for i, r := range recs {
 		want, err := r.ComputeHash()
 		switch {
 		case err != nil:
 			out = append(out, Problem{Seq: r.Seq, Reason: err.Error()})
 		case want != r.Hash:
+			if f, was, ok := explain(r, r.Hash, &budget); ok {
+				out = append(out, Problem{Seq: r.Seq, Field: f, Reason: fmt.Sprintf("was altered: it read %q", was)})
+				break
+			}
 			out = append(out, Problem{Seq: r.Seq, Reason: "was altered: its content does not match its hash " + short(r.Hash)})
 		}
 		prevHash := ""
@@ -308,8 +313,16 @@ func Check(recs []Record, open map[int]Openings) []Problem {
 		}
 		if r.Prev != prevHash {
 			out = append(out, Problem{Seq: r.Seq, Field: "prev", Reason: "does not link to the record before it"})
+			// The record before may have been changed and its hash
+			// recomputed: r.Prev still holds its original hash.
+			if p := recs[seen[r.Seq-1]]; r.Seq > 1 && i > 0 {
+				if h, err := p.ComputeHash(); err == nil && h == p.Hash {
+					if f, was, ok := explain(p, r.Prev, &budget); ok {
+						out = append(out, Problem{Seq: p.Seq, Field: f, Reason: fmt.Sprintf("was altered and its hash recomputed: it read %q", was)})
+					}
+				}
+			}
 		}
-		_ = i
 		out = append(out, checkOpenings(r, open[r.Seq])...)
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
@@ -364,4 +377,90 @@ func Values(r Record, o Openings) map[string]string {
 		}
 	}
 	return m
+}
+
+// explainBudget bounds the hashes one Check spends naming altered fields.
+const explainBudget = 200_000
+
+// explain looks for the one-character change that turned a record whose
+// hash was target into r: each field, each byte position, each printable
+// ASCII character, and the seq nearby. It returns the field ("kind",
+// "fields.text", "sealed.phone", ...) and the value it had, spending at most
+// *budget hashes.
+func explain(r Record, target string, budget *int) (string, string, bool) {
+	try := func(c Record) bool {
+		*budget--
+		h, err := c.ComputeHash()
+		return err == nil && h == target
+	}
+	for d := -3; d <= 3; d++ {
+		if d == 0 || *budget <= 0 {
+			continue
+		}
+		c := r
+		c.Seq += d
+		if try(c) {
+			return "seq", strconv.Itoa(c.Seq), true
+		}
+	}
+	type slot struct {
+		name string
+		get  func(Record) string
+		set  func(*Record, string)
+	}
+	slots := []slot{
+		{"kind", func(r Record) string { return r.Kind }, func(r *Record, v string) { r.Kind = v }},
+		{"at", func(r Record) string { return r.At }, func(r *Record, v string) { r.At = v }},
+		{"prev", func(r Record) string { return r.Prev }, func(r *Record, v string) { r.Prev = v }},
+	}
+	for _, k := range sortedKeys(r.Fields) {
+		slots = append(slots, slot{"fields." + k, func(r Record) string { return r.Fields[k] },
+			func(r *Record, v string) { r.Fields = with(r.Fields, k, v) }})
+	}
+	for _, k := range sortedKeys(r.Sealed) {
+		slots = append(slots, slot{"sealed." + k, func(r Record) string { return r.Sealed[k] },
+			func(r *Record, v string) { r.Sealed = with(r.Sealed, k, v) }})
+	}
+	for _, sl := range slots {
+		v := sl.get(r)
+		b := []byte(v)
+		for i := range b {
+			orig := b[i]
+			for ch := byte(0x20); ch < 0x7f; ch++ {
+				if ch == orig {
+					continue
+				}
+				if *budget <= 0 {
+					return "", "", false
+				}
+				b[i] = ch
+				c := r
+				sl.set(&c, string(b))
+				if try(c) {
+					return sl.name, string(b), true
+				}
+			}
+			b[i] = orig
+		}
+	}
+	return "", "", false
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// with returns a copy of m with k set to v.
+func with(m map[string]string, k, v string) map[string]string {
+	c := make(map[string]string, len(m))
+	for kk, vv := range m {
+		c[kk] = vv
+	}
+	c[k] = v
+	return c
 }

@@ -87,7 +87,16 @@ func TestTamperingIsNamed(t *testing.T) {
 		{"field", func(r []evidence.Record, _ map[int]evidence.Openings) []evidence.Record {
 			r[4].Fields["session"] = "s_2"
 			return r
-		}, "record 5: was altered"},
+		}, `record 5 field fields.session: was altered: it read "s_1"`},
+		{"field, wider change", func(r []evidence.Record, _ map[int]evidence.Openings) []evidence.Record {
+			r[4].Fields["session"] = "another session"
+			return r
+		}, "record 5: was altered: its content does not match"},
+		{"field, hash recomputed", func(r []evidence.Record, _ map[int]evidence.Openings) []evidence.Record {
+			r[5].Kind = r[5].Kind[:1] + "X" + r[5].Kind[2:]
+			r[5].Hash, _ = r[5].ComputeHash()
+			return r
+		}, `record 6 field kind: was altered and its hash recomputed: it read "state"`},
 		{"dropped", func(r []evidence.Record, _ map[int]evidence.Openings) []evidence.Record {
 			return append(r[:6:6], r[7:]...)
 		}, "record 7: was dropped"},

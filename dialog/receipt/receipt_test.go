@@ -167,7 +167,7 @@ func TestVerifyNamesTheProblem(t *testing.T) {
 			i := strings.Index(string(b), `"kind":"reply"`) + len(`"kind":"r`)
 			b[i] = 'i' // "reply" becomes "riply"
 			return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
-		}(), []string{"signature: does not match", "record 4: was altered"}},
+		}(), []string{"signature: does not match", `record 4 field kind: was altered: it read "reply"`}},
 		{"dropped", tamper(t, jws, func(m map[string]any) {
 			l := log(m)
 			m["log"] = append(l[:5:5], l[6:]...)
