@@ -329,7 +329,7 @@ func FuzzParseProof(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = ctx
-		u, err := proof.ParseForm(bytes.NewReader(body), "multipart/form-data; boundary="+boundary, proof.Limits{MaxPhoto: 1 << 20, MaxPixels: 1 << 20})
+		u, err := proof.ParseForm(bytes.NewReader(body), "multipart/form-data; boundary="+boundary, proof.Limits{MaxPhoto: 1 << 16, MaxPixels: 64 * 64})
 		if err != nil {
 			if !errors.Is(err, signoff.ErrInvalid) && !errors.Is(err, signoff.ErrTooLarge) {
 				t.Fatalf("error of no kind: %v", err)
