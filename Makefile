@@ -38,6 +38,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzForm$$' -fuzztime=$(FUZZTIME) ./channels/sms
 	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./channels/wechat
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAccounts$$' -fuzztime=$(FUZZTIME) ./channels/console
+	$(GO) test -run='^$$' -fuzz='^FuzzParseProof$$' -fuzztime=$(FUZZTIME) ./channels/proof
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./dialog/receipt
+	$(GO) test -run='^$$' -fuzz='^FuzzCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
+	$(GO) test -run='^$$' -fuzz='^FuzzRecordCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -298,6 +298,7 @@ func (e *Engine) notify(ctx context.Context, ev signoff.OrderEvent) (Notice, err
 	c.Log = append(c.Log, LogEntry{Kind: "webhook", At: now, Data: map[string]string{
 		"webhook_id": ev.WebhookID, "type": string(ev.Type), "event_at": ev.Timestamp.Format(time.RFC3339Nano),
 		"facts_changed": strconv.FormatBool(factsChanged)}})
+	partiesEvidence(c.Log[len(c.Log)-1].Data, ev)
 
 	var n Notice
 	switch {

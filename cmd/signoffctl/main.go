@@ -6,8 +6,9 @@
 //	signoffctl chat -link 'http://127.0.0.1:8080/r/<session>?t=<token>'
 //	signoffctl bench -redis redis://127.0.0.1:6379 -c 64 -n 2000
 //
-// It imports only the root package of Signoff: it speaks to the server over
-// HTTP, as any client would.
+// It imports only the root package of Signoff and, to check receipts
+// offline, dialog/receipt: it speaks to the server over HTTP, as any client
+// would.
 package main
 
 import (
@@ -43,6 +44,9 @@ commands:
   bench     load a running server with recipients and compare it with a bare Redis round trip
   callbench time voice calls: greeting, keypad reply and barge-in latency at the caller
   hash-password  read a password on stdin, print its bcrypt hash for SIGNOFF_STAFF
+  verify    check a signed receipt: signature, every hash, the proof photos
+  receipt   fetch the signed receipt of a delivery
+  keys      rotate the receipt signing keys, or print their public JWKS
 
 Run 'signoffctl <command> -h' for the flags of a command.
 
@@ -86,6 +90,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runCallBench(ctx, rest, getenv, stdout, stderr)
 	case "hash-password":
 		err = runHashPassword(rest, stdin, stdout, stderr)
+	case "verify":
+		err = runVerify(ctx, rest, getenv, stdin, stdout, stderr)
+	case "receipt":
+		err = runReceipt(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		err = runKeys(rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

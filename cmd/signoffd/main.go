@@ -106,7 +106,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("voice messages: %w", err)
 	}
 	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
-	if _, err := wirePages(router, engine, store, &couriers, cfg, getenv, log); err != nil {
+	staff, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	if err := wireEvidence(router, cfg, getenv, store, engine, &couriers, staff, log); err != nil {
 		return err
 	}
 

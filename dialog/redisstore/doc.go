@@ -1,6 +1,7 @@
 // Package redisstore is the Redis adapter of dialog.Store, with the extras
-// the HTTP layer needs: Ping, Subscribe (live transcript lines on any node)
-// and Log (the event log).
+// the HTTP layer needs: Ping, Subscribe (live transcript lines on any node),
+// Log and Evidence (the event log as entries and as its hash chain) and
+// Erase (a delivery's personal values).
 //
 // It runs on a single Redis, behind Sentinel, in a Redis Cluster, and on an
 // in-process miniredis (Embedded). Every key of one delivery X carries the
@@ -10,8 +11,14 @@
 //	                      facts, facts.v   the facts (JSON) and their version
 //	                      open             the open session's id, if any
 //	                      s:<sid>, v:<sid> each session (JSON) and its version
-//	so:{d:X}:log        stream, the append-only event log; each entry has
-//	                    the fields kind, at (RFC 3339) and data (JSON object)
+//	                      head             "<seq>:<hash>" of the last log record
+//	                      o:<seq>          the openings (sealed personal values
+//	                                       and salts, JSON) of record <seq>;
+//	                                       deleted by Erase
+//	                      t:<sid>:<n>      transcript line n (deleted by Erase)
+//	so:{d:X}:log        stream, the append-only evidence log; each entry has
+//	                    the fields seq and rec (an evidence.Record, JSON),
+//	                    chained by hash (see dialog/evidence)
 //	so:{d:X}:wh:<id>    string, the stored answer to webhook <id>, kept 72 h
 //	so:sid:<sid>        string, the delivery of session <sid>; immutable,
 //	                    written before the session's first commit

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/dialog"
+	"github.com/signoff/signoff/dialog/evidence"
 	"github.com/signoff/signoff/dialog/storetest"
 	"github.com/signoff/signoff/internal/redistest"
 )
@@ -130,8 +132,14 @@ func TestKeyLayout(t *testing.T) {
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("log: %v %v", msgs, err)
 	}
-	if v := msgs[0].Values; v["kind"] != "webhook" || v["at"] != t0.Format(time.RFC3339Nano) || v["data"] != `{"type":"x"}` {
-		t.Errorf("log entry fields = %v", v)
+	v := msgs[0].Values
+	want := evidence.Record{Seq: 1, At: evidence.FormatTime(t0), Kind: "webhook", Fields: map[string]string{"type": "x"}}
+	want.Hash, _ = want.ComputeHash()
+	if wb, _ := json.Marshal(want); v["seq"] != "1" || v["rec"] != string(wb) {
+		t.Errorf("log entry fields = %v, want seq 1 and rec %s", v, wb)
+	}
+	if h["head"] != "1:"+want.Hash {
+		t.Errorf("head = %q, want 1:%s", h["head"], want.Hash)
 	}
 	if got, _ := rdb.Get(c, state+":wh:msg_1").Result(); got != `{"opened":true}` {
 		t.Errorf("webhook answer = %q", got)

@@ -26,12 +26,22 @@ import "github.com/redis/go-redis/v9"
 //	6 session id ("" none)   7 session version ("0": unchanged)   8 session JSON
 //	9 close ("1" or "0")    10 TTL (ms, "0": none)
 //	11 timer op ("+" set, "-" cancel, "" none)  12 timer due (ms)  13 timer member
-//	14 number of log entries n                  15 publish channel
-//	16 .. 15+3n log entries as kind, at, data;  then each Posted as its Seq
-//	and its JSON: stored in the state hash as t:<sid>:<seq>, and published.
+//	14 number of log records n                  15 publish channel
+//	16 the chain head the records were chained on ("<seq>:<hash>", "" none)
+//	17 the head after them
+//	18 .. 17+3n log records as seq, record JSON, openings JSON ("" none);
+//	then each Posted as its Seq and its JSON: stored in the state hash as
+//	t:<sid>:<seq>, and published.
+//
+// The records go to the log stream as fields seq and rec, their openings
+// (sealed personal values and salts) to the state hash as o:<seq>, and the
+// new head to the state hash as head: in the same script as the state
+// change they record. A stored head other than ARGV[16] means another
+// writer appended first: nothing is written and the reply is {"head",
+// stored head}, for the caller to chain the records again.
 //
 // It returns {"ok"} (with TTL: {"ok", sid...}, every session id of the
-// delivery), {"dup", answer} or {"conflict", reason}.
+// delivery), {"dup", answer}, {"conflict", reason} or {"head", head}.
 var commitScript = redis.NewScript(`
 local h, wh = KEYS[1], ARGV[1] ~= ''
 if wh then
@@ -55,6 +65,11 @@ if sv > 0 then
     if open and open ~= sid then return {'conflict', 'another session is open'} end
   end
 end
+local n = tonumber(ARGV[14])
+if n > 0 then
+  local head = redis.call('HGET', h, 'head') or ''
+  if head ~= ARGV[16] then return {'head', head} end
+end
 
 if fv > 0 then redis.call('HSET', h, 'facts', ARGV[5], 'facts.v', ARGV[4]) end
 if sv > 0 then
@@ -70,11 +85,13 @@ end
 if ARGV[9] == '1' and redis.call('HGET', h, 'open') == sid then
   redis.call('HDEL', h, 'open')
 end
-local i = 16
-for _ = 1, tonumber(ARGV[14]) do
-  redis.call('XADD', KEYS[2], '*', 'kind', ARGV[i], 'at', ARGV[i + 1], 'data', ARGV[i + 2])
+local i = 18
+for _ = 1, n do
+  redis.call('XADD', KEYS[2], '*', 'seq', ARGV[i], 'rec', ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then redis.call('HSET', h, 'o:' .. ARGV[i], ARGV[i + 2]) end
   i = i + 3
 end
+if n > 0 then redis.call('HSET', h, 'head', ARGV[17]) end
 while i < #ARGV do
   redis.call('HSET', h, 't:' .. sid .. ':' .. ARGV[i], ARGV[i + 1])
   redis.call('PUBLISH', ARGV[15], ARGV[i + 1])
@@ -141,6 +158,36 @@ local n = redis.call('ZREM', KEYS[1], ARGV[1])
 local s = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if s and tonumber(s) == tonumber(ARGV[3]) then
   n = n + redis.call('ZREM', KEYS[1], ARGV[2])
+end
+return n
+`)
+
+// evidenceScript reads a delivery's evidence in one round trip. KEYS[1] is
+// the state hash, KEYS[2] the log stream. It returns seq, record JSON and
+// openings JSON ("" when erased or none) for every record, oldest first.
+var evidenceScript = redis.NewScript(`
+local out = {}
+for _, e in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
+  local f, seq, rec = e[2], '', ''
+  for j = 1, #f, 2 do
+    if f[j] == 'seq' then seq = f[j + 1] elseif f[j] == 'rec' then rec = f[j + 1] end
+  end
+  out[#out + 1] = seq
+  out[#out + 1] = rec
+  out[#out + 1] = redis.call('HGET', KEYS[1], 'o:' .. seq) or ''
+end
+return out
+`)
+
+// eraseScript deletes a delivery's personal values: the openings of its
+// evidence records (o:*) and its transcript lines (t:*). KEYS[1] is the
+// state hash. The records, which hold only salted hashes, stay. It returns
+// how many fields went.
+var eraseScript = redis.NewScript(`
+local n = 0
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local p = string.sub(f, 1, 2)
+  if p == 'o:' or p == 't:' then n = n + redis.call('HDEL', KEYS[1], f) end
 end
 return n
 `)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net"
@@ -48,8 +49,13 @@ type Store struct {
 	cluster bool         // timers live in another slot than a delivery's keys
 	owned   func() error // closes what Open or Embedded made, if anything
 
-	sids sidCache
-	hub  hub
+	sids  sidCache
+	heads headCache
+	seed  maphash.Seed
+	// appends serialises this node's log appends per delivery, so that
+	// re-chaining only settles races between nodes.
+	appends [64]sync.Mutex
+	hub     hub
 }
 
 var _ dialog.Store = (*Store)(nil)
@@ -67,6 +73,8 @@ func New(client redis.UniversalClient, log *slog.Logger) *Store {
 		log:     log,
 		cluster: cluster,
 		sids:    sidCache{m: make(map[signoff.SessionID]signoff.DeliveryID)},
+		heads:   headCache{m: make(map[signoff.DeliveryID]string)},
+		seed:    maphash.MakeSeed(),
 	}
 }
 
@@ -229,7 +237,11 @@ func (s *Store) Commit(ctx context.Context, c dialog.Change) error {
 			return err
 		}
 	}
-	args, err := commitArgs(&c)
+	args, publish, err := commitArgs(&c)
+	if err != nil {
+		return err
+	}
+	log, err := sealLog(c.Delivery, c.Log)
 	if err != nil {
 		return err
 	}
@@ -237,19 +249,43 @@ func (s *Store) Commit(ctx context.Context, c dialog.Change) error {
 	keys := make([]string, 3, 4)
 	keys[0], keys[1], keys[2] = state, state+":log", state+":wh:"+c.WebhookID
 
-	var cmd *redis.Cmd
-	if s.cluster {
-		cmd, err = s.commitCluster(ctx, keys, args, &c)
-	} else {
-		cmd = commitScript.Run(ctx, s.rdb, append(keys, timersKey), args...)
-		err = cmd.Err()
+	if len(log) > 0 {
+		m := &s.appends[maphash.String(s.seed, string(c.Delivery))%uint64(len(s.appends))]
+		m.Lock()
+		defer m.Unlock()
 	}
-	if err != nil {
-		return fail("commit "+string(c.Delivery), err)
-	}
-	res, err := cmd.StringSlice()
-	if err != nil || len(res) == 0 {
-		return fmt.Errorf("redisstore: commit %s: unexpected reply %v: %v", c.Delivery, cmd.Val(), err)
+	var res []string
+	for attempt := 1; ; attempt++ {
+		head := s.heads.get(c.Delivery)
+		all, next, err := log.args(args, publish, head)
+		if err != nil {
+			return err
+		}
+		var cmd *redis.Cmd
+		if s.cluster {
+			cmd, err = s.commitCluster(ctx, keys, all, &c)
+		} else {
+			cmd = commitScript.Run(ctx, s.rdb, append(keys, timersKey), all...)
+			err = cmd.Err()
+		}
+		if err != nil {
+			return fail("commit "+string(c.Delivery), err)
+		}
+		res, err = cmd.StringSlice()
+		if err != nil || len(res) == 0 {
+			return fmt.Errorf("redisstore: commit %s: unexpected reply %v: %v", c.Delivery, cmd.Val(), err)
+		}
+		if res[0] == "ok" && len(log) > 0 {
+			s.heads.put(c.Delivery, next)
+		}
+		if res[0] != "head" || len(res) != 2 {
+			break
+		}
+		// Another writer appended to the log first: chain on its head.
+		s.heads.put(c.Delivery, res[1])
+		if attempt == maxRechain {
+			return fmt.Errorf("redisstore: commit %s: the log's head kept moving: %w", c.Delivery, signoff.ErrConflict)
+		}
 	}
 	switch res[0] {
 	case "ok":
@@ -378,9 +414,10 @@ func validID(id string) bool {
 	return id != "" && !strings.ContainsAny(id, "}\x00")
 }
 
-// commitArgs encodes c as the ARGV of commitScript.
-func commitArgs(c *dialog.Change) ([]any, error) {
-	args := make([]any, 0, 15+3*len(c.Log)+2*len(c.Publish))
+// commitArgs encodes c as the ARGV of commitScript: the first 15, and the
+// Posted lines that follow the log records (see sealedLog.args).
+func commitArgs(c *dialog.Change) (args, publish []any, err error) {
+	args = make([]any, 0, 15)
 	if c.WebhookID != "" {
 		args = append(args, "1", c.Answer, webhookKeep.Milliseconds())
 	} else {
@@ -389,7 +426,7 @@ func commitArgs(c *dialog.Change) ([]any, error) {
 	if c.Facts != nil {
 		b, err := encode(c.Facts)
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: commit %s: facts: %w", c.Delivery, err)
+			return nil, nil, fmt.Errorf("redisstore: commit %s: facts: %w", c.Delivery, err)
 		}
 		args = append(args, c.Facts.Version, b)
 	} else if c.FactsVersion > 0 {
@@ -402,7 +439,7 @@ func commitArgs(c *dialog.Change) ([]any, error) {
 		sid = c.Session.ID
 		b, err := encode(c.Session)
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: commit %s: session: %w", c.Delivery, err)
+			return nil, nil, fmt.Errorf("redisstore: commit %s: session: %w", c.Delivery, err)
 		}
 		args = append(args, string(sid), c.Session.Version, b)
 	} else {
@@ -432,21 +469,15 @@ func commitArgs(c *dialog.Change) ([]any, error) {
 	}
 	args = append(args, op, due, member, len(c.Log), eventPrefix+string(sid))
 
-	for _, e := range c.Log {
-		data, err := encode(e.Data)
-		if err != nil {
-			return nil, fmt.Errorf("redisstore: commit %s: log: %w", c.Delivery, err)
-		}
-		args = append(args, e.Kind, e.At.Format(time.RFC3339Nano), data)
-	}
+	publish = make([]any, 0, 2*len(c.Publish))
 	for _, p := range c.Publish {
 		b, err := encode(p)
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: commit %s: publish: %w", c.Delivery, err)
+			return nil, nil, fmt.Errorf("redisstore: commit %s: publish: %w", c.Delivery, err)
 		}
-		args = append(args, p.Seq, b)
+		publish = append(publish, p.Seq, b)
 	}
-	return args, nil
+	return args, publish, nil
 }
 
 // ceilMilli returns t in Unix milliseconds, rounded up, so that a timer
@@ -457,35 +488,6 @@ func ceilMilli(t time.Time) int64 {
 		ms++
 	}
 	return ms
-}
-
-// Log returns a delivery's event log, oldest first; an empty log for a
-// delivery never stored.
-func (s *Store) Log(ctx context.Context, id signoff.DeliveryID) ([]dialog.LogEntry, error) {
-	if !validID(string(id)) {
-		return nil, fmt.Errorf("redisstore: log %q: %w", id, signoff.ErrInvalid)
-	}
-	msgs, err := s.rdb.XRange(ctx, stateKey(id)+":log", "-", "+").Result()
-	if err != nil {
-		return nil, fail("log "+string(id), err)
-	}
-	out := make([]dialog.LogEntry, 0, len(msgs))
-	for _, m := range msgs {
-		e := dialog.LogEntry{}
-		e.Kind, _ = m.Values["kind"].(string)
-		if at, _ := m.Values["at"].(string); at != "" {
-			if e.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-				return nil, fmt.Errorf("redisstore: log %s: entry %s: %w", id, m.ID, err)
-			}
-		}
-		if data, _ := m.Values["data"].(string); data != "" {
-			if err := decode(data, &e.Data); err != nil {
-				return nil, fmt.Errorf("redisstore: log %s: entry %s: %w", id, m.ID, err)
-			}
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }
 
 // fail translates an error of the Redis client: redis.Nil is

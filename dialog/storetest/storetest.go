@@ -5,7 +5,7 @@
 //		storetest.Run(t, func(t *testing.T) dialog.Store { return newEmptyStore(t) })
 //	}
 //
-// It imports only the standard library, the root and dialog.
+// It imports only the standard library, the root, dialog and dialog/evidence.
 package storetest
 
 import (
@@ -57,6 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) dialog.Store) {
 		{"TimerClearKeepsRescheduled", testTimerClearKeepsRescheduled},
 		{"TimerCancel", testTimerCancel},
 		{"TimerMax", testTimerMax},
+		{"EvidenceChained", testEvidenceChained},
+		{"EvidenceConcurrentAppends", testEvidenceConcurrentAppends},
+		{"EvidenceAllOrNothing", testEvidenceAllOrNothing},
+		{"Erase", testErase},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
