@@ -178,25 +178,34 @@ func start(dir string, args ...string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, out: new(logBuffer), done: make(chan struct{})}
-		argv := append([]string{
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir,
-		}, args...)
-		s.cmd = exec.Command(bin, argv...)
-		s.cmd.Stdout = s.out
-		s.cmd.Stderr = s.out
-		parentDeathSignal(s.cmd)
-		if err := s.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("redistest: start redis-server: %w", err)
+		s, err := startAt(bin, dir, port, args...)
+		if err != nil {
+			return nil, err
 		}
-		go func() { _ = s.cmd.Wait(); close(s.done) }()
 		if last = s.waitReady(10 * time.Second); last == nil {
 			return s, nil
 		}
 		s.Stop()
 	}
 	return nil, last
+}
+
+// startAt runs redis-server in dir on port without waiting for it.
+func startAt(bin, dir string, port int, args ...string) (*Server, error) {
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, out: new(logBuffer), done: make(chan struct{})}
+	argv := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+	}, args...)
+	s.cmd = exec.Command(bin, argv...)
+	s.cmd.Stdout = s.out
+	s.cmd.Stderr = s.out
+	parentDeathSignal(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("redistest: start %s: %w", bin, err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	return s, nil
 }
 
 // waitReady polls PING until the server answers, exits, or d passes.
