@@ -17,8 +17,6 @@ import (
 // master killed with SIGKILL comes back with its data by Restart.
 type RealCluster struct {
 	Nodes []*Server
-	bin   string
-	args  [][]string
 }
 
 // NewCluster starts masters redis-server processes on free loopback ports,
@@ -29,15 +27,11 @@ type RealCluster struct {
 // 30 s before the others mark it failed.
 func NewCluster(tb testing.TB, masters int) *RealCluster {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatal(missing)
-	}
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
 		tb.Fatal("redis-cli not found: run `make deps` (apt-get install -y redis-tools)")
 	}
-	c := &RealCluster{bin: bin}
+	c := &RealCluster{}
 	root := tb.TempDir()
 	for i := range masters {
 		dir := filepath.Join(root, "node"+strconv.Itoa(i))
@@ -53,7 +47,6 @@ func NewCluster(tb testing.TB, masters int) *RealCluster {
 		}
 		tb.Cleanup(s.Stop)
 		c.Nodes = append(c.Nodes, s)
-		c.args = append(c.args, args)
 	}
 	argv := append([]string{"--cluster", "create"}, c.Addrs()...)
 	argv = append(argv, "--cluster-replicas", "0", "--cluster-yes")
@@ -122,26 +115,7 @@ func (c *RealCluster) Kill(i int) { c.Nodes[i].Stop() }
 
 // Restart starts node i again on its port and directory, where it reads its
 // nodes.conf and its append-only file, and waits until it answers PING.
-func (c *RealCluster) Restart(i int) error {
-	old := c.Nodes[i]
-	old.Stop()
-	_, port, _ := strings.Cut(old.Addr, ":")
-	p, _ := strconv.Atoi(port)
-	var last error
-	for range 50 { // the port may linger for a moment
-		s, err := startAt(c.bin, old.dir, p, c.args[i]...)
-		if err != nil {
-			return err
-		}
-		if last = s.waitReady(10 * time.Second); last == nil {
-			c.Nodes[i] = s
-			return nil
-		}
-		s.Stop()
-		time.Sleep(100 * time.Millisecond)
-	}
-	return last
-}
+func (c *RealCluster) Restart(i int) error { return c.Nodes[i].Restart() }
 
 // Log returns node i's output so far.
 func (c *RealCluster) Log(i int) string { return c.Nodes[i].log() }
