@@ -252,4 +252,6 @@ func startNodes(t *testing.T, n int, redisURL string, env ...string) []*server {
 	return out
 }
 
-func newWebhookSigner() (*standardwebhooks.Webhook, error) { return standardwebhooks.NewWebhook(testSecret) }
+func newWebhookSigner() (*standardwebhooks.Webhook, error) {
+	return standardwebhooks.NewWebhook(testSecret)
+}
