@@ -41,8 +41,8 @@ func TestClientIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ remote, xff, want string }{
-		{"203.0.113.9:1234", "1.2.3.4", "203.0.113.9"},               // untrusted peer: its header is ignored
-		{"10.1.2.3:1234", "1.2.3.4", "1.2.3.4"},                      // trusted proxy
+		{"203.0.113.9:1234", "1.2.3.4", "203.0.113.9"},                // untrusted peer: its header is ignored
+		{"10.1.2.3:1234", "1.2.3.4", "1.2.3.4"},                       // trusted proxy
 		{"10.1.2.3:1234", "6.6.6.6, 1.2.3.4, 192.168.1.1", "1.2.3.4"}, // rightmost untrusted hop
 		{"10.1.2.3:1234", "garbage", "10.1.2.3"},
 		{"10.1.2.3:1234", "", "10.1.2.3"},
