@@ -156,6 +156,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	c.Dialog.ReplyTimeout = dur(*replyTimeout, "SIGNOFF_REPLY_TIMEOUT", 3*time.Minute)
 	c.Dialog.HandoffTimeout = dur(*handoffTimeout, "SIGNOFF_HANDOFF_TIMEOUT", 5*time.Minute)
 	c.TimerPoll = dur(*poll, "SIGNOFF_TIMER_POLL", 250*time.Millisecond)
+	c.ShutdownTimeout = dur(0, "SIGNOFF_SHUTDOWN_TIMEOUT", 10*time.Second)
 	if err != nil {
 		return Config{}, err
 	}
