@@ -97,7 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	tts, asr, closeSpeech := speechEngines(cfg, log)
 	defer closeSpeech()
-	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech, MaxCalls: cfg.Prod.MaxCalls},
+	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech, MaxCalls: cfg.Prod.MaxCalls,
+		FrameLateness: prod.metrics.FrameLateness},
 		engine, store, tts, asr, log)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
