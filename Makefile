@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps build vet fuzz bench callbench clean
+.PHONY: run test deps build vet fuzz bench callbench bench-nodes clean
 
 ## run: check what the server needs, then start it (embedded store unless REDIS_URL is set)
 run:
@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./dialog/receipt
 	$(GO) test -run='^$$' -fuzz='^FuzzCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 	$(GO) test -run='^$$' -fuzz='^FuzzRecordCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
+	$(GO) test -run='^$$' -fuzz='^FuzzClientIP$$' -fuzztime=$(FUZZTIME) ./cmd/signoffd
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -53,6 +54,10 @@ bench: deps build
 ## callbench: voice call latencies (greeting, keypad, barge-in) over 20 calls
 callbench: deps build
 	deploy/bench.sh call
+
+## bench-nodes: turns/s and p99 with 1, 2 and 3 signoffd nodes on one Redis
+bench-nodes: deps build
+	deploy/bench-nodes.sh
 
 clean:
 	rm -rf bin

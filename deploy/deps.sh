@@ -4,13 +4,14 @@
 #   run:  what signoffd needs: espeak-ng (speech synthesis), PocketSphinx
 #         (speech recognition) and libopus (Opus audio to browsers); the C
 #         libraries are linked in through cgo.
-#   test: that, plus redis-server for the store tests.
+#   test: that, plus redis-server, redis-tools (redis-cli, for Redis Cluster)
+#         and redis-sentinel for the store and multi-node tests.
 set -euo pipefail
 
 mode=${1:-test}
 pkgs=(espeak-ng pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev libopus-dev libopusfile-dev pkg-config gcc)
 if [[ $mode == test ]]; then
-	pkgs+=(redis-server redis-tools chromium fonts-noto-cjk sox)
+	pkgs+=(redis-server redis-tools redis-sentinel chromium fonts-noto-cjk sox)
 fi
 
 missing=()

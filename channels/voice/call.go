@@ -636,6 +636,9 @@ func (c *call) onTick(t time.Time) {
 	if !c.lastTick.IsZero() && (t.Sub(c.lastTick) > 2*speech.FrameDuration+speech.FrameDuration/2 || time.Since(t) > 2*speech.FrameDuration) {
 		c.lateFrames++
 	}
+	if f := c.h.cfg.FrameLateness; f != nil {
+		f(time.Since(t))
+	}
 	c.lastTick = t
 	frame, start := c.nextFrame()
 	c.playRMS = speech.RMS(frame)

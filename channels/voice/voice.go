@@ -85,6 +85,10 @@ type Config struct {
 	// ConnectTimeout is how long a call may take from its answer to a
 	// working connection before it is given up; default 30 s.
 	ConnectTimeout time.Duration
+	// FrameLateness, when set, is told how far behind its 20 ms tick each
+	// bot frame of a connected call was sent (metrics). It runs on the
+	// call's goroutine and must not block.
+	FrameLateness func(time.Duration)
 }
 
 func (c Config) withDefaults() Config {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,7 +195,8 @@ func TestCallSetup(t *testing.T) {
 func TestGreetingAndKeypad(t *testing.T) {
 	conv := newFakeConv()
 	tts := &toneTTS{}
-	_, base := server(t, Config{BlobDir: t.TempDir()}, conv, conv, tts, nil)
+	var timed atomic.Int64 // frames whose lateness was reported
+	_, base := server(t, Config{BlobDir: t.TempDir(), FrameLateness: func(time.Duration) { timed.Add(1) }}, conv, conv, tts, nil)
 	start := time.Now()
 	c, connected := dial(t, base, conv.s.ID, conv.token, CallerOptions{})
 	var greeted time.Time
@@ -256,6 +258,9 @@ func TestGreetingAndKeypad(t *testing.T) {
 	}
 	if b := conv.Records("barge_in"); len(b) != 1 || b[0].data["cause"] != "keypad" {
 		t.Errorf("barge_in records %v, want one by keypad", b)
+	}
+	if n := timed.Load(); n < 50 {
+		t.Errorf("frame lateness reported for %d frames over more than a second of call; want one per 20 ms frame", n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,20 @@ type Feed interface {
 	Subscribe(ctx context.Context, id signoff.SessionID) (<-chan dialog.Posted, error)
 }
 
+// OnceReplier is what the chat API needs, beside Conversations, to honour
+// an Idempotency-Key header: *dialog.Engine has it. Without it the header
+// is refused.
+type OnceReplier interface {
+	ReplyOnce(ctx context.Context, id signoff.SessionID, token, key string, in signoff.Input) (dialog.Turn, bool, error)
+}
+
+// MaxKey is the longest Idempotency-Key accepted.
+const MaxKey = 255
+
+// streamWriteTimeout bounds each write to an SSE stream: a client that
+// reads slower than that is cut off, not waited for.
+const streamWriteTimeout = 10 * time.Second
+
 // Limits on what a client may send.
 const (
 	MaxBody      = 16 << 10 // bytes of a message request
@@ -43,12 +58,21 @@ type Handler struct {
 	feed      Feed
 	log       *slog.Logger
 	heartbeat time.Duration
+
+	drainOnce sync.Once
+	draining  chan struct{} // closed by Drain
 }
 
 // New returns a chat API over conv and feed.
 func New(conv Conversations, feed Feed, log *slog.Logger) *Handler {
-	return &Handler{conv: conv, feed: feed, log: log, heartbeat: 15 * time.Second}
+	return &Handler{conv: conv, feed: feed, log: log, heartbeat: 15 * time.Second, draining: make(chan struct{})}
 }
+
+// Drain ends every open SSE stream cleanly (the response completes), so
+// that clients reconnect, to another node, with Last-Event-ID; streams
+// opened afterwards end at once after their catch-up. The node calls it
+// when it shuts down.
+func (h *Handler) Drain() { h.drainOnce.Do(func() { close(h.draining) }) }
 
 // Register adds the chat routes to r.
 func (h *Handler) Register(r gin.IRoutes) {
@@ -117,7 +141,17 @@ func (h *Handler) postMessage(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	turn, err := h.conv.Reply(c.Request.Context(), id, token, signoff.Input{Kind: signoff.InputText, Text: text, Channel: signoff.ChannelChat})
+	in := signoff.Input{Kind: signoff.InputText, Text: text, Channel: signoff.ChannelChat}
+	var turn dialog.Turn
+	if key := c.GetHeader("Idempotency-Key"); key != "" {
+		var replayed bool
+		turn, replayed, err = h.replyOnce(c.Request.Context(), id, token, key, in)
+		if replayed {
+			c.Header("Idempotent-Replayed", "true")
+		}
+	} else {
+		turn, err = h.conv.Reply(c.Request.Context(), id, token, in)
+	}
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -129,6 +163,28 @@ func (h *Handler) postMessage(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// replyOnce gives the input once per idempotency key (see OnceReplier).
+func (h *Handler) replyOnce(ctx context.Context, id signoff.SessionID, token, key string, in signoff.Input) (dialog.Turn, bool, error) {
+	if len(key) > MaxKey || !printableASCII(key) {
+		return dialog.Turn{}, false, signoff.Errorf(signoff.ErrInvalid, "bad_idempotency_key",
+			"Idempotency-Key must be 1 to %d printable ASCII characters", MaxKey)
+	}
+	once, ok := h.conv.(OnceReplier)
+	if !ok {
+		return dialog.Turn{}, false, signoff.Errorf(signoff.ErrInvalid, "idempotency_unsupported", "Idempotency-Key is not supported here")
+	}
+	return once.ReplyOnce(ctx, id, token, key, in)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // SessionResponse answers GET /v1/sessions/{id}.
@@ -220,6 +276,9 @@ func (h *Handler) stream(c *gin.Context) {
 		}
 	}
 	w := c.Writer
+	rc := http.NewResponseController(w)
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) }
+	deadline()
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
@@ -261,7 +320,13 @@ func (h *Handler) stream(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-h.draining:
+			deadline()
+			fmt.Fprint(w, "event: shutdown\ndata: {}\n\n")
+			w.Flush()
+			return
 		case <-beat.C:
+			deadline()
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
@@ -282,6 +347,7 @@ func (h *Handler) stream(c *gin.Context) {
 					return
 				}
 			}
+			deadline()
 			if err := send(p); err != nil {
 				return
 			}

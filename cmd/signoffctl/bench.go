@@ -92,7 +92,7 @@ func (c benchConfig) validate() error {
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", benchUsage, stderr)
 	var c benchConfig
-	fs.StringVar(&c.URL, "url", "", "server base URL (default $"+envURL+" or "+defaultURL+")")
+	fs.StringVar(&c.URL, "url", "", "server base URL, or several comma-separated (recipient i uses the i-th mod n) (default $"+envURL+" or "+defaultURL+")")
 	fs.StringVar(&c.Secret, "secret", "", "webhook signing secret whsec_<base64> (default $"+envSecret+")")
 	fs.StringVar(&c.Redis, "redis", "", "Redis for the baseline, redis://host:port or host:port (default $"+envRedis+")")
 	fs.IntVar(&c.Concurrency, "c", 32, "recipients in flight at once")
@@ -253,9 +253,15 @@ func percentile(sorted []time.Duration, pct int) time.Duration {
 // only when it cannot start (a bad URL, secret or Redis) or ctx ends; failed
 // requests are counted in the report.
 func bench(ctx context.Context, c benchConfig) (benchReport, error) {
-	base, err := baseURL(c.URL)
-	if err != nil {
-		return benchReport{}, err
+	// Several servers, comma-separated: recipient i is served by server
+	// i mod n, as a balancer routing by session would do.
+	var bases []string
+	for _, u := range strings.Split(c.URL, ",") {
+		base, err := baseURL(strings.TrimSpace(u))
+		if err != nil {
+			return benchReport{}, err
+		}
+		bases = append(bases, base)
 	}
 	s, err := newSigner(c.Secret)
 	if err != nil {
@@ -283,7 +289,7 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 	defer tr.CloseIdleConnections()
 
 	run := strings.ToLower(rand.Text()[:10])
-	t := &benchTarget{client: client, base: base, signer: s, run: run}
+	t := &benchTarget{client: client, bases: bases, signer: s, run: run}
 	workers := make([]benchWorker, conc)
 	// Phase one opens every conversation (webhook and greeting); phase two
 	// takes the turns, so that turns/s is the chat path's alone.
@@ -402,7 +408,7 @@ func (w *benchWorker) read(resp *http.Response, err error) error {
 // all workers.
 type benchTarget struct {
 	client *http.Client
-	base   string
+	bases  []string // one or more servers
 	signer *signer
 	run    string // this run's id, in every delivery id
 }
@@ -426,8 +432,9 @@ func (t *benchTarget) open(ctx context.Context, w *benchWorker, i int) benchSess
 	if err != nil {
 		panic(err) // a bug: the event is built from constants
 	}
+	base := t.bases[i%len(t.bases)]
 	start := time.Now()
-	resp, err := postWebhook(ctx, t.client, t.base, t.signer, "msg_"+t.run+"_"+strconv.Itoa(i), now, body)
+	resp, err := postWebhook(ctx, t.client, base, t.signer, "msg_"+t.run+"_"+strconv.Itoa(i), now, body)
 	err = w.read(resp, err)
 	lat := time.Since(start)
 	var notice struct {
@@ -447,7 +454,7 @@ func (t *benchTarget) open(ctx context.Context, w *benchWorker, i int) benchSess
 	}
 	w.hooks = append(w.hooks, lat)
 
-	session := t.base + "/v1/sessions/" + url.PathEscape(notice.SessionID)
+	session := base + "/v1/sessions/" + url.PathEscape(notice.SessionID)
 	auth := "Bearer " + notice.Token
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, session, nil)
 	req.Header.Set("Authorization", auth)

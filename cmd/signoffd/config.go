@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signoff/signoff/dialog"
+	"github.com/signoff/signoff/internal/observe"
 )
 
 // devWebhookSecret is used when SIGNOFF_WEBHOOK_SECRET is unset, so that a
@@ -35,6 +36,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // SIGNOFF_SHUTDOWN_TIMEOUT
 	DebugAddr       string        // SIGNOFF_DEBUG_ADDR: pprof, off when empty
 	Dialog          dialog.Config
+	Prod            ProdConfig // limits, guards, drain: see wire_observe.go
 
 	// The voice channel.
 	ICEServers    []string // SIGNOFF_ICE_SERVERS, comma-separated stun:/turn: URLs
@@ -156,6 +158,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	c.Dialog.ReplyTimeout = dur(*replyTimeout, "SIGNOFF_REPLY_TIMEOUT", 3*time.Minute)
 	c.Dialog.HandoffTimeout = dur(*handoffTimeout, "SIGNOFF_HANDOFF_TIMEOUT", 5*time.Minute)
 	c.TimerPoll = dur(*poll, "SIGNOFF_TIMER_POLL", 250*time.Millisecond)
+	c.ShutdownTimeout = dur(0, "SIGNOFF_SHUTDOWN_TIMEOUT", 10*time.Second)
 	if err != nil {
 		return Config{}, err
 	}
@@ -196,6 +199,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return Config{}, fmt.Errorf("SIGNOFF_ADDR: %w", err)
 	}
+	if c.Prod, err = loadProdConfig(getenv); err != nil {
+		return Config{}, err
+	}
 	if c.PublicURL == "" {
 		host, port, _ := net.SplitHostPort(c.Addr)
 		if host == "" || host == "0.0.0.0" || host == "::" {
@@ -223,7 +229,7 @@ func truthy(v string) bool {
 func newLogger(w io.Writer, c Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(observe.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(observe.LogHandler(slog.NewJSONHandler(w, opts)))
 }

@@ -85,7 +85,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
+	prod, err := newProduction(ctx, cfg, getenv, store, log)
+	if err != nil {
+		return err
+	}
+	defer prod.close(context.WithoutCancel(ctx))
+	engine := dialog.New(prod.engineStore(), dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
 	text, err := wireText(cfg.Text, engine, store, log)
 	if err != nil {
 		return err
@@ -96,7 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	tts, asr, closeSpeech := speechEngines(cfg, log)
 	defer closeSpeech()
-	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech},
+	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech, MaxCalls: cfg.Prod.MaxCalls,
+		FrameLateness: prod.metrics.FrameLateness},
 		engine, store, tts, asr, log)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
@@ -105,7 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("voice messages: %w", err)
 	}
-	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
+	chat := webchat.New(tracedEngine{engine}, store, log)
+	router := newRouter(log, prod, hooks, chat, calls, msgs)
 	staff, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
 	if err != nil {
 		return err
@@ -151,6 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), cfg.ShutdownTimeout)
 		defer cancel()
+		prod.drain(sctx, chat)
 		if err := calls.Close(sctx); err != nil {
 			log.Warn("calls did not all end cleanly", "err", err)
 		}
@@ -162,19 +170,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // newRouter builds the HTTP handler tree.
-func newRouter(log *slog.Logger, store *redisstore.Store, hooks *orderhook.Handler, chat *webchat.Handler, calls *voice.Handler, msgs *voicemsg.Handler) http.Handler {
+func newRouter(log *slog.Logger, prod *production, hooks *orderhook.Handler, chat *webchat.Handler, calls *voice.Handler, msgs *voicemsg.Handler) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(recovery(log), accessLog(log))
+	r.Use(recovery(log))
+	r.Use(prod.middleware()...)
+	r.Use(accessLog(log))
+	prod.routes(r)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", func(c *gin.Context) {
-		if err := store.Ping(c.Request.Context()); err != nil {
-			channels.WriteError(c, log, signoff.Wrap(signoff.ErrUnavailable, "redis_unavailable", "redis is not reachable", err))
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"status": "ready"})
-	})
+	r.GET("/readyz", prod.readyz)
 	hooks.Register(r)
 	chat.Register(r)
 	chat.RegisterPage(r)

@@ -3,9 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,7 +30,10 @@ var errClosed = errors.New("redisstore: store closed")
 //
 // All subscriptions of a Store share one pattern subscription (so:ev:*) on
 // one connection, made by the first call. It returns an error of kind
-// signoff.ErrUnavailable when that subscription cannot be made.
+// signoff.ErrUnavailable when that subscription cannot be made, or is being
+// made again after its connection broke: a break ends every channel
+// Subscribe returned (lines published meanwhile would be missed), so that
+// readers resubscribe and catch up from the transcript.
 func (s *Store) Subscribe(ctx context.Context, id signoff.SessionID) (<-chan dialog.Posted, error) {
 	if err := s.hub.start(ctx, s.rdb, s.log); err != nil {
 		return nil, err
@@ -53,6 +59,7 @@ type hub struct {
 
 	mu       sync.Mutex
 	closed   bool
+	up       bool // the subscription is confirmed; false from a break until Redis confirms again
 	subs     map[signoff.SessionID]map[*listener]struct{}
 	watchers map[*watcher]struct{} // see Store.Watch
 }
@@ -78,14 +85,84 @@ func (h *hub) start(ctx context.Context, rdb redis.UniversalClient, log *slog.Lo
 		return fail("subscribe", err)
 	}
 	h.ps, h.done = ps, make(chan struct{})
-	msgs := ps.Channel(redis.WithChannelSize(1024))
+	h.mu.Lock()
+	h.up = true
+	h.mu.Unlock()
 	go func() {
 		defer close(h.done)
-		for m := range msgs {
-			h.dispatch(m, log)
-		}
+		h.receive(context.WithoutCancel(ctx), ps, log)
 	}()
 	return nil
+}
+
+// receiveTimeout is how long the subscription may stay silent before it is
+// pinged, so that a connection that died without a word is noticed.
+const receiveTimeout = 15 * time.Second
+
+// receive reads the subscription until the hub closes. When the connection
+// breaks, go-redis dials again and subscribes again; every listener is
+// ended at the break (lines published until the new subscription is
+// confirmed would be lost to it), so that SSE clients reconnect and catch
+// up from the transcript, and Subscribe refuses until Redis confirms.
+func (h *hub) receive(ctx context.Context, ps *redis.PubSub, log *slog.Logger) {
+	broken, pause := false, 50*time.Millisecond
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, receiveTimeout)
+		if err != nil {
+			if h.isClosed() {
+				return
+			}
+			var nerr net.Error
+			if errors.As(err, &nerr) && nerr.Timeout() && !broken {
+				if err = ps.Ping(ctx); err == nil {
+					continue
+				}
+			}
+			if !broken {
+				broken = true
+				n := h.restart()
+				log.Warn("redisstore: event subscription lost; streams ended so that clients catch up", "streams", n, "err", err)
+			}
+			time.Sleep(pause)
+			pause = min(2*pause, time.Second)
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if broken {
+				broken, pause = false, 50*time.Millisecond
+				h.mu.Lock()
+				h.up = true
+				h.mu.Unlock()
+				log.Info("redisstore: event subscription restored")
+			}
+		case *redis.Message:
+			h.dispatch(m, log)
+		}
+	}
+}
+
+// restart marks the subscription down and ends every listener; it returns
+// how many were ended.
+func (h *hub) restart() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.up = false
+	n := 0
+	for id, set := range h.subs {
+		for l := range set {
+			close(l.ch)
+			n++
+		}
+		delete(h.subs, id)
+	}
+	return n
+}
+
+func (h *hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
 }
 
 func (h *hub) add(id signoff.SessionID, l *listener) error {
@@ -93,6 +170,9 @@ func (h *hub) add(id signoff.SessionID, l *listener) error {
 	defer h.mu.Unlock()
 	if h.closed {
 		return errClosed
+	}
+	if !h.up {
+		return fmt.Errorf("redisstore: event subscription is being restored: %w", signoff.ErrUnavailable)
 	}
 	if h.subs == nil {
 		h.subs = make(map[signoff.SessionID]map[*listener]struct{})

@@ -56,6 +56,7 @@ type Store struct {
 	// re-chaining only settles races between nodes.
 	appends [64]sync.Mutex
 	hub     hub
+	hints   hintQueue
 }
 
 var _ dialog.Store = (*Store)(nil)
@@ -83,11 +84,20 @@ func New(client redis.UniversalClient, log *slog.Logger) *Store {
 // afterwards.
 func (s *Store) Close() error {
 	s.hub.close()
+	s.hints.close()
 	if s.owned != nil {
 		return s.owned()
 	}
 	return nil
 }
+
+// AddHook adds a go-redis hook to the client (metrics, tracing). Call it
+// before the Store is used.
+func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
+
+// Client returns the Redis client the Store uses, for the few callers that
+// need Redis itself (the node's rate limits).
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
 // Ping reports whether Redis answers, for readiness checks. It returns an
 // error of kind signoff.ErrUnavailable when it does not.
@@ -335,8 +345,9 @@ func (s *Store) commitCluster(ctx context.Context, keys []string, args []any, c 
 	if err != nil {
 		// The commit is stored and must not be reported as failed (a
 		// retry would conflict with itself); only the timer is missing,
-		// until a later commit of the session writes it again.
-		s.log.Error("redisstore: timer not scheduled", "delivery", c.Delivery, "session", c.Session.ID, "err", err)
+		// until the hint queue writes it again.
+		s.log.Warn("redisstore: timer not scheduled yet; queued to be written again", "delivery", c.Delivery, "session", c.Session.ID, "err", err)
+		s.hints.add(ctx, s.rdb, s.log, timerMember(c.Delivery, c.Session.ID), z.Members[0].Score)
 	}
 	return cmd, nil
 }

@@ -36,6 +36,8 @@ type Server struct {
 	Addr string // host:port
 
 	cmd  *exec.Cmd
+	bin  string
+	args []string
 	dir  string
 	out  *logBuffer    // the server's output, for failures
 	done chan struct{} // closed when the process has exited
@@ -68,6 +70,30 @@ func (s *Server) Stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	})
+}
+
+// Restart kills the server if it runs and starts it again on the same
+// port, directory and arguments (with --appendonly yes it reloads its
+// data), waiting until it answers PING. The test's cleanup stops the new
+// process too.
+func (s *Server) Restart() error {
+	s.Stop()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	p, _ := strconv.Atoi(port)
+	var last error
+	for range 50 { // the port may linger for a moment
+		n, err := startAt(s.bin, s.dir, p, s.args...)
+		if err != nil {
+			return err
+		}
+		if last = n.waitReady(10 * time.Second); last == nil {
+			s.cmd, s.out, s.done, s.once = n.cmd, n.out, n.done, sync.Once{}
+			return nil
+		}
+		n.Stop()
+		time.Sleep(100 * time.Millisecond)
+	}
+	return last
 }
 
 // Do sends one command to the server on a new connection and returns its
@@ -178,25 +204,34 @@ func start(dir string, args ...string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, out: new(logBuffer), done: make(chan struct{})}
-		argv := append([]string{
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir,
-		}, args...)
-		s.cmd = exec.Command(bin, argv...)
-		s.cmd.Stdout = s.out
-		s.cmd.Stderr = s.out
-		parentDeathSignal(s.cmd)
-		if err := s.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("redistest: start redis-server: %w", err)
+		s, err := startAt(bin, dir, port, args...)
+		if err != nil {
+			return nil, err
 		}
-		go func() { _ = s.cmd.Wait(); close(s.done) }()
 		if last = s.waitReady(10 * time.Second); last == nil {
 			return s, nil
 		}
 		s.Stop()
 	}
 	return nil, last
+}
+
+// startAt runs redis-server in dir on port without waiting for it.
+func startAt(bin, dir string, port int, args ...string) (*Server, error) {
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), bin: bin, args: args, dir: dir, out: new(logBuffer), done: make(chan struct{})}
+	argv := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+	}, args...)
+	s.cmd = exec.Command(bin, argv...)
+	s.cmd.Stdout = s.out
+	s.cmd.Stderr = s.out
+	parentDeathSignal(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("redistest: start %s: %w", bin, err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	return s, nil
 }
 
 // waitReady polls PING until the server answers, exits, or d passes.
