@@ -14,6 +14,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"maps"
+	"slices"
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ type Engine struct {
 	seed  maphash.Seed
 	locks [256]sync.Mutex
 	cache *sessionCache
+	// ringer is told of video calls asked for (WithVideoRinger).
+	ringer VideoRinger
 }
 
 // EngineOption changes an Engine's defaults.
@@ -144,6 +147,26 @@ type Turn struct {
 // Errors: signoff.ErrNotFound, signoff.ErrUnauthorized, signoff.ErrConflict
 // when other writers kept winning (the caller may retry), and the store's.
 func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (Turn, error) {
+	return e.apply(ctx, id, func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error) {
+		if err := authorize(&s, token); err != nil {
+			return s, nil, nil, err
+		}
+		in.At = now
+		next, acts := Step(e.cfg, s, d, in)
+		return next, acts, nil, nil
+	})
+}
+
+// decision is one decision on a session: the next session, what to do, and
+// log entries beyond those the step implies. An error stops the attempt.
+type decision func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error)
+
+// apply loads session id, lets decide take the next step, and commits it,
+// retrying on conflict with another writer. A next session that did not
+// change (see changed) is not stored. After a stored step that asks for a
+// video call the ringer, if any, is told: once across nodes, since only one
+// commit wins.
+func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decision) (Turn, error) {
 	defer e.lock(string(id))()
 	for attempt := 1; ; attempt++ {
 		s, d, cached := e.cache.get(id)
@@ -153,17 +176,23 @@ func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, 
 				return Turn{}, err
 			}
 		}
-		if err := authorize(&s, token); err != nil {
+		next, acts, extra, err := decide(s, d, e.now())
+		if err != nil {
 			return Turn{}, err
 		}
-		in.At = e.now()
-		next, acts := Step(e.cfg, s, d, in)
+		if !changed(&s, &next) {
+			return Turn{Session: s}, nil
+		}
 		c := e.change(s, next, acts)
+		c.Log = append(c.Log, extra...)
 		c.FactsVersion = d.Version
-		err := e.store.Commit(ctx, c)
+		err = e.store.Commit(ctx, c)
 		if err == nil {
 			next = *c.Session
 			e.cache.put(next, d)
+			if e.ringer != nil && slices.ContainsFunc(acts, func(a signoff.Action) bool { return a.Kind == signoff.ActVideo }) {
+				e.ringer.Ring(ctx, next, d)
+			}
 			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
 		}
 		e.cache.drop(id)
