@@ -85,7 +85,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
+	vids, err := newVideoWiring(ctx, &cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log, vids.engineOptions()...)
 	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL, Couriers: &couriers}, engine, log)
 	if err != nil {
 		return err
@@ -102,6 +106,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("voice messages: %w", err)
 	}
 	router := newRouter(log, store, hooks, webchat.New(engine, store, log), calls, msgs)
+	if router, err = vids.route(router, cfg, engine, store, &couriers, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -141,6 +148,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer cancel()
 		if err := calls.Close(sctx); err != nil {
 			log.Warn("calls did not all end cleanly", "err", err)
+		}
+		if err := vids.close(sctx); err != nil {
+			log.Warn("video calls did not all end cleanly", "err", err)
 		}
 		return srv.Shutdown(sctx)
 	})
