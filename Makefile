@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps build vet fuzz bench callbench clean
+.PHONY: run test deps build vet fuzz bench callbench videobench clean
 
 ## run: check what the server needs, then start it (embedded store unless REDIS_URL is set)
 run:
@@ -34,6 +34,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRTPIn$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/voicemsg
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckOffer$$' -fuzztime=$(FUZZTIME) ./channels/video
+	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/rtc
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -45,6 +47,10 @@ bench: deps build
 ## callbench: voice call latencies (greeting, keypad, barge-in) over 20 calls
 callbench: deps build
 	deploy/bench.sh call
+
+## videobench: video call latency (offer to first remote frame) and server CPU over 10 calls in headless Chromium
+videobench: deps
+	$(GO) test ./cmd/signoffd -run '^TestVideoSpeed$$' -count=1 -v -timeout 10m -video.bench
 
 clean:
 	rm -rf bin
