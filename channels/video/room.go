@@ -359,11 +359,19 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(signoff.Wrap(signoff.ErrInvalid, "bad_sdp", "the SDP offer cannot be answered", err))
 	}
+	// Tracks that fit the offer's sections go into the answer; the rest
+	// follow in the server's first offer.
+	var later []*publication
 	for _, pub := range r.pubs {
-		if pr.wants(pub) {
-			if err := r.attach(pr, pub); err != nil {
-				return fail(err)
-			}
+		if !pr.wants(pub) {
+			continue
+		}
+		if !free(pc, pub.remote.Kind()) {
+			later = append(later, pub)
+			continue
+		}
+		if err := r.attach(pr, pub); err != nil {
+			return fail(err)
 		}
 	}
 	answer, err := pc.CreateAnswer(nil)
@@ -378,6 +386,11 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	case <-gathered:
 	case <-time.After(10 * time.Second):
 		return fail(signoff.Errorf(signoff.ErrUnavailable, "ice_gathering", "ICE gathering did not complete"))
+	}
+	for _, pub := range later {
+		if err := r.attach(pr, pub); err != nil {
+			return fail(err)
+		}
 	}
 	r.peers[pr.id] = pr
 	r.joined++
@@ -398,6 +411,17 @@ func (r *room) attach(pr *peer, pub *publication) error {
 	r.wg.Add(1)
 	go r.readRTCP(sender, pub)
 	return nil
+}
+
+// free reports whether the remote offer has a section of kind that sends
+// nothing yet.
+func free(pc *webrtc.PeerConnection, kind webrtc.RTPCodecType) bool {
+	for _, t := range pc.GetTransceivers() {
+		if t.Kind() == kind && t.Mid() != "" && (t.Sender() == nil || t.Sender().Track() == nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // unnegotiated reports whether pc sends a track on a transceiver that no
