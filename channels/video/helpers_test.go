@@ -2,9 +2,9 @@ package video
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -345,7 +345,6 @@ func (c *client) events() {
 		}
 	}
 }
-
 
 // got returns, per "stream/kind", the packets received.
 func (c *client) got() map[string]int64 {

@@ -99,7 +99,7 @@ func (r *Ringer) post(ctx context.Context, s signoff.Session, d signoff.Delivery
 		"timestamp": now.UTC().Format(time.RFC3339),
 		"data": map[string]any{
 			"delivery_id": d.ID, "session_id": s.ID, "courier_id": d.Courier.ID,
-			"join_url": r.public + PagePath(d.ID) + "?role=courier",
+			"join_url":   r.public + PagePath(d.ID) + "?role=courier",
 			"ring_until": s.Deadline.UTC().Format(time.RFC3339),
 		},
 	})

@@ -387,6 +387,9 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	case <-time.After(10 * time.Second):
 		return fail(signoff.Errorf(signoff.ErrUnavailable, "ice_gathering", "ICE gathering did not complete"))
 	}
+	// The answer as sent: pion's LocalDescription would also describe
+	// the tracks attached next, which the offer has no section for.
+	sdp := pc.LocalDescription().SDP
 	for _, pub := range later {
 		if err := r.attach(pr, pub); err != nil {
 			return fail(err)
@@ -398,7 +401,7 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	if unnegotiated(pc) {
 		r.renegotiate(pr)
 	}
-	return pr.id, pc.LocalDescription().SDP, nil
+	return pr.id, sdp, nil
 }
 
 // attach makes pr receive pub.
