@@ -80,11 +80,15 @@ func videoPage(base, delivery, role, token string) string {
 	return base + "/v/" + url.PathEscape(delivery) + "?role=" + role + "&t=" + url.QueryEscape(token) + "&auto=1"
 }
 
-// jsReceives is true when the page decodes a remote video of stream (at
-// the fake camera's 640×480) and hears audio.
+// jsDecoded lists the remote videos the page decodes, with a resolution of
+// the fake camera's 4:3 (640×480, or scaled down by the sender under load).
+const jsDecoded = `Object.values(window.signoff.state.stats.video).filter(x => x.framesDecoded > 0 && x.width >= 160 && x.width * 3 === x.height * 4)`
+
+// jsReceives is true when the page decodes a remote video of stream and
+// hears audio.
 func jsReceives(stream string) string {
 	return `(() => { const s = window.signoff && window.signoff.state; if (!s) return false;
-	  const v = Object.values(s.stats.video).filter(x => x.framesDecoded > 0 && x.width === 640 && x.height === 480);
+	  const v = ` + jsDecoded + `;
 	  return s.remotes.includes('` + stream + `') && v.length >= 1 && s.stats.audioBytes > 0 && s.stats.audioEnergy > 0; })()`
 }
 
@@ -124,8 +128,11 @@ func TestVideoCall(t *testing.T) {
 	staff := newBrowser(t, "")
 	staff.open(t, videoPage(srv.url, d, "staff", videoStaffToken))
 	staff.waitFor(t, 40*time.Second, `(() => { const s = window.signoff.state;
-	  return Object.values(s.stats.video).filter(x => x.framesDecoded > 0 && x.width === 640).length >= 2 &&
+	  return ` + jsDecoded + `.length >= 2 &&
 	    s.remotes.includes('signoff-courier') && s.remotes.includes('signoff-recipient') && s.stats.audioBytes > 0; })()`)
+	for _, b := range []*browser{rec, cour, staff} {
+		t.Logf("%s decodes %s", eval[string](t, b, `window.signoff.state.role`), eval[string](t, b, `JSON.stringify(window.signoff.state.stats.video)`))
+	}
 	if sent := eval[float64](t, staff, `window.signoff.state.stats.packetsSent`); sent != 0 {
 		t.Errorf("the staff page sent %v packets, want 0", sent)
 	}

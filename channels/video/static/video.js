@@ -92,7 +92,12 @@
         set('camera');
         local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
         $('local').srcObject = local;
-        for (const t of local.getTracks()) pc.addTransceiver(t, { direction: 'sendrecv', streams: [local] });
+        for (const t of local.getTracks()) {
+          // An inspection needs detail: under load, lower the frame rate
+          // before the resolution.
+          if (t.kind === 'video') t.contentHint = 'detail';
+          pc.addTransceiver(t, { direction: 'sendrecv', streams: [local] });
+        }
       }
       set('connecting');
       await pc.setLocalDescription(await pc.createOffer());
