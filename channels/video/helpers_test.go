@@ -324,12 +324,16 @@ func (c *client) events() {
 				return
 			}
 			if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
-				c.t.Errorf("%s: server offer: %v", c.role, err)
+				if !c.gone.Load() {
+					c.t.Errorf("%s: server offer: %v", c.role, err)
+				}
 				return
 			}
 			a, err := c.pc.CreateAnswer(nil)
 			if err != nil {
-				c.t.Errorf("%s: answer: %v", c.role, err)
+				if !c.gone.Load() {
+					c.t.Errorf("%s: answer: %v", c.role, err)
+				}
 				return
 			}
 			c.pc.SetLocalDescription(a)

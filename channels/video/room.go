@@ -32,6 +32,7 @@ type room struct {
 
 	// Owned by run.
 	peers    map[string]*peer
+	slots    []*slot
 	pubs     []*publication
 	answered bool
 	joined   int
@@ -43,7 +44,7 @@ type peer struct {
 	id       string
 	p        participant
 	pc       *webrtc.PeerConnection
-	senders  map[*publication]*webrtc.RTPSender
+	senders  map[*slot]*webrtc.RTPSender
 	rev      int       // the number of the server's last offer
 	awaiting bool      // an offer is out, not yet answered
 	dirty    bool      // another offer is needed once this one is answered
@@ -53,13 +54,57 @@ type peer struct {
 	at       time.Time
 }
 
+// slot is what one role publishes of one kind, as the others receive it:
+// one local track that outlives its publishers. A participant who joins
+// before the other side is bound to the other side's slots in its answer,
+// so the other side's media reaches it without a renegotiation.
+type slot struct {
+	role  string
+	kind  webrtc.RTPCodecType
+	local *webrtc.TrackLocalStaticRTP
+	cur   atomic.Pointer[publication] // the publisher now, if any
+}
+
+func (s *slot) keyframe(minGap time.Duration) {
+	if p := s.cur.Load(); p != nil {
+		p.keyframe(minGap)
+	}
+}
+
+func (s *slot) remb(bitrate float32) {
+	if p := s.cur.Load(); p != nil {
+		p.remb(bitrate)
+	}
+}
+
+// newSlots makes the slots of a room: the recipient's and the courier's
+// video and audio.
+func newSlots() ([]*slot, error) {
+	var out []*slot
+	for _, role := range []string{RoleRecipient, RoleCourier} {
+		for _, k := range []struct {
+			kind webrtc.RTPCodecType
+			c    webrtc.RTPCodecCapability
+		}{{webrtc.RTPCodecTypeVideo, vp8Codec}, {webrtc.RTPCodecTypeAudio, opusCodec}} {
+			c := k.c
+			c.RTCPFeedback = nil
+			local, err := webrtc.NewTrackLocalStaticRTP(c, k.kind.String(), "signoff-"+role)
+			if err != nil {
+				return nil, signoff.Wrap(signoff.ErrUnavailable, "webrtc", "the call could not be set up", err)
+			}
+			out = append(out, &slot{role: role, kind: k.kind, local: local})
+		}
+	}
+	return out, nil
+}
+
 // publication is one track a participant publishes, forwarded to the
-// others through local.
+// others through its slot while it is the slot's publisher.
 type publication struct {
 	owner  string // peer id
 	role   string
 	remote *webrtc.TrackRemote
-	local  *webrtc.TrackLocalStaticRTP
+	slot   *slot
 	pc     *webrtc.PeerConnection // the publisher's
 
 	lastPLI  atomic.Int64 // unix nanoseconds of the last keyframe request
@@ -133,12 +178,16 @@ type Status struct {
 
 var errGone = signoff.Errorf(signoff.ErrUnavailable, "room_closed", "the call has ended; join again")
 
-func newRoom(ctx context.Context, h *Handler, d signoff.DeliveryID, sid signoff.SessionID) *room {
+func newRoom(ctx context.Context, h *Handler, d signoff.DeliveryID, sid signoff.SessionID) (*room, error) {
+	slots, err := newSlots()
+	if err != nil {
+		return nil, err
+	}
 	// The room outlives the request that made it, so its context does not
 	// end with it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	return &room{h: h, delivery: d, sid: sid, ctx: ctx, cancel: cancel, events: make(chan any, 64),
-		done: make(chan struct{}), peers: make(map[string]*peer)}
+		done: make(chan struct{}), peers: make(map[string]*peer), slots: slots}, nil
 }
 
 // post hands ev to the room's goroutine; false when the room has ended.
@@ -333,11 +382,9 @@ func (r *room) handle(ev any) bool {
 
 var errNoPeer = signoff.Errorf(signoff.ErrNotFound, "no_peer", "no such participant")
 
-// wants reports whether pr receives pub: the other publisher's tracks, and
-// for staff, everyone's.
-func (pr *peer) wants(pub *publication) bool {
-	return pub.owner != pr.id && (pr.p.role == RoleStaff || pub.role != pr.p.role)
-}
+// wants reports whether pr receives s: the other side's slots, and for
+// staff, everyone's.
+func (pr *peer) wants(s *slot) bool { return s.role != pr.p.role }
 
 func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	api, err := r.h.newAPI()
@@ -348,7 +395,7 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	if err != nil {
 		return "", "", signoff.Wrap(signoff.ErrUnavailable, "webrtc", "the call could not be set up", err)
 	}
-	pr := &peer{id: newPeerID(), p: p, pc: pc, senders: make(map[*publication]*webrtc.RTPSender), at: r.h.cfg.Now()}
+	pr := &peer{id: newPeerID(), p: p, pc: pc, senders: make(map[*slot]*webrtc.RTPSender), at: r.h.cfg.Now()}
 	fail := func(err error) (string, string, error) {
 		pc.Close()
 		return "", "", err
@@ -359,18 +406,21 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(signoff.Wrap(signoff.ErrInvalid, "bad_sdp", "the SDP offer cannot be answered", err))
 	}
-	// Tracks that fit the offer's sections go into the answer; the rest
-	// follow in the server's first offer.
-	var later []*publication
-	for _, pub := range r.pubs {
-		if !pr.wants(pub) {
+	// The other side's slots that fit the offer's sections go into the
+	// answer, published yet or not; the rest, once published, follow in
+	// the server's first offer.
+	var later []*slot
+	for _, sl := range r.slots {
+		if !pr.wants(sl) {
 			continue
 		}
-		if !free(pc, pub.remote.Kind()) {
-			later = append(later, pub)
+		if !free(pc, sl.kind) {
+			if sl.cur.Load() != nil {
+				later = append(later, sl)
+			}
 			continue
 		}
-		if err := r.attach(pr, pub); err != nil {
+		if err := r.attach(pr, sl); err != nil {
 			return fail(err)
 		}
 	}
@@ -390,8 +440,8 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	// The answer as sent: pion's LocalDescription would also describe
 	// the tracks attached next, which the offer has no section for.
 	sdp := pc.LocalDescription().SDP
-	for _, pub := range later {
-		if err := r.attach(pr, pub); err != nil {
+	for _, sl := range later {
+		if err := r.attach(pr, sl); err != nil {
 			return fail(err)
 		}
 	}
@@ -404,15 +454,15 @@ func (r *room) onJoin(p participant, offer string) (string, string, error) {
 	return pr.id, sdp, nil
 }
 
-// attach makes pr receive pub.
-func (r *room) attach(pr *peer, pub *publication) error {
-	sender, err := pr.pc.AddTrack(pub.local)
+// attach makes pr receive sl.
+func (r *room) attach(pr *peer, sl *slot) error {
+	sender, err := pr.pc.AddTrack(sl.local)
 	if err != nil {
 		return signoff.Wrap(signoff.ErrUnavailable, "webrtc", "a track could not be forwarded", err)
 	}
-	pr.senders[pub] = sender
+	pr.senders[sl] = sender
 	r.wg.Add(1)
-	go r.readRTCP(sender, pub)
+	go r.readRTCP(sender, sl)
 	return nil
 }
 
@@ -484,8 +534,8 @@ func (r *room) onAnswer(ev evAnswer) error {
 		return signoff.Wrap(signoff.ErrInvalid, "bad_sdp", "the SDP answer does not fit the offer", err)
 	}
 	pr.awaiting, pr.pending = false, nil
-	for pub := range pr.senders {
-		pub.keyframe(0)
+	for sl := range pr.senders {
+		sl.keyframe(0)
 	}
 	if pr.dirty || unnegotiated(pr.pc) {
 		r.renegotiate(pr)
@@ -499,19 +549,24 @@ func (r *room) onTrack(ev evTrack) {
 		return
 	}
 	t := ev.remote
-	local, err := webrtc.NewTrackLocalStaticRTP(t.Codec().RTPCodecCapability, t.Kind().String(), "signoff-"+pr.p.role)
-	if err != nil {
-		r.h.logErr("video: track", err, "delivery", r.delivery)
+	var sl *slot
+	for _, s := range r.slots {
+		if s.role == pr.p.role && s.kind == t.Kind() {
+			sl = s
+		}
+	}
+	if sl == nil {
 		return
 	}
-	pub := &publication{owner: pr.id, role: pr.p.role, remote: t, local: local, pc: pr.pc}
+	pub := &publication{owner: pr.id, role: pr.p.role, remote: t, slot: sl, pc: pr.pc}
+	sl.cur.Store(pub) // a second publisher of the same role takes over
 	r.pubs = append(r.pubs, pub)
 	rec := r.h.newRecorder(pub, r.h.cfg.Now())
 	r.wg.Add(1)
 	go r.forward(pub, rec)
 	for _, other := range r.peers {
-		if other.wants(pub) {
-			if err := r.attach(other, pub); err != nil {
+		if other.wants(sl) && other.senders[sl] == nil {
+			if err := r.attach(other, sl); err != nil {
 				r.h.logErr("video: forward", err, "delivery", r.delivery)
 				continue
 			}
@@ -532,8 +587,8 @@ func (r *room) onConn(ev evConn) bool {
 			return false
 		}
 		pr.up = true
-		for pub := range pr.senders {
-			pub.keyframe(0)
+		for sl := range pr.senders {
+			sl.keyframe(0)
 		}
 		if pr.p.role == RoleCourier && !r.answered {
 			r.answered = true
@@ -574,9 +629,12 @@ func (r *room) onLeave(id, reason string) {
 			kept = append(kept, pub)
 			continue
 		}
+		if !pub.slot.cur.CompareAndSwap(pub, nil) {
+			continue // another publisher took the slot over
+		}
 		for _, other := range r.peers {
-			if s := other.senders[pub]; s != nil {
-				delete(other.senders, pub)
+			if s := other.senders[pub.slot]; s != nil {
+				delete(other.senders, pub.slot)
 				if err := other.pc.RemoveTrack(s); err == nil {
 					r.renegotiate(other)
 				}
@@ -660,7 +718,9 @@ func (r *room) forward(pub *publication, rec *recorder) {
 		if rec != nil {
 			rec.write(&pkt)
 		}
-		pub.local.WriteRTP(&pkt) // fails only when no subscriber is bound yet
+		if pub.slot.cur.Load() == pub {
+			pub.slot.local.WriteRTP(&pkt) // fails only when no subscriber is bound yet
+		}
 	}
 	if rec != nil {
 		data, err := rec.finish()
@@ -677,7 +737,7 @@ func (r *room) forward(pub *publication, rec *recorder) {
 // readRTCP reads a subscriber's feedback on one forwarded track: picture
 // loss goes to the publisher as a keyframe request, bandwidth estimates
 // (REMB) cap the publisher.
-func (r *room) readRTCP(s *webrtc.RTPSender, pub *publication) {
+func (r *room) readRTCP(s *webrtc.RTPSender, sl *slot) {
 	defer r.wg.Done()
 	for {
 		pkts, _, err := s.ReadRTCP()
@@ -687,9 +747,9 @@ func (r *room) readRTCP(s *webrtc.RTPSender, pub *publication) {
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				pub.keyframe(0)
+				sl.keyframe(0)
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
-				pub.remb(p.Bitrate)
+				sl.remb(p.Bitrate)
 			}
 		}
 	}

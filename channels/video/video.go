@@ -344,7 +344,10 @@ func (h *Handler) room(ctx context.Context, d signoff.DeliveryID, sid signoff.Se
 	if r := h.rooms[d]; r != nil && r.sid == sid {
 		return r, "", nil
 	}
-	r := newRoom(ctx, h, d, sid)
+	r, err := newRoom(ctx, h, d, sid)
+	if err != nil {
+		return nil, "", err
+	}
 	h.rooms[d] = r
 	h.wg.Add(1)
 	go func() {

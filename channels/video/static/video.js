@@ -68,12 +68,11 @@
       fig.append(v, cap);
       $('remotes').append(fig);
       state.remotes.push(id);
-      const first = () => { if (!state.firstFrame[id]) state.firstFrame[id] = Date.now(); };
+      const first = () => { if (!state.firstFrame[id]) state.firstFrame[id] = Date.now(); set('live'); };
       if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(first); else v.addEventListener('playing', first, { once: true });
     }
     v.srcObject = stream;
     v.play().catch(() => {});
-    set('live');
   }
 
   async function join() {
@@ -86,8 +85,8 @@
         if (pc && pc.connectionState === 'failed') { state.error = 'ice'; render(); }
       };
       if (role === 'staff') {
-        pc.addTransceiver('video', { direction: 'recvonly' });
-        pc.addTransceiver('audio', { direction: 'recvonly' });
+        // Both sides' video and audio: all four fit the first answer.
+        for (const k of ['video', 'audio', 'video', 'audio']) pc.addTransceiver(k, { direction: 'recvonly' });
       } else {
         set('camera');
         local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
