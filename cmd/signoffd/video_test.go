@@ -128,7 +128,7 @@ func TestVideoCall(t *testing.T) {
 	staff := newBrowser(t, "")
 	staff.open(t, videoPage(srv.url, d, "staff", videoStaffToken))
 	staff.waitFor(t, 40*time.Second, `(() => { const s = window.signoff.state;
-	  return ` + jsDecoded + `.length >= 2 &&
+	  return `+jsDecoded+`.length >= 2 &&
 	    s.remotes.includes('signoff-courier') && s.remotes.includes('signoff-recipient') && s.stats.audioBytes > 0; })()`)
 	for _, b := range []*browser{rec, cour, staff} {
 		t.Logf("%s decodes %s", eval[string](t, b, `window.signoff.state.role`), eval[string](t, b, `JSON.stringify(window.signoff.state.stats.video)`))
