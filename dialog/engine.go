@@ -181,6 +181,12 @@ func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decisio
 			return Turn{}, err
 		}
 		if !changed(&s, &next) {
+			if cached {
+				// Nothing to do, says a session that may be stale: only
+				// the stored one may say so.
+				e.cache.drop(id)
+				continue
+			}
 			return Turn{Session: s}, nil
 		}
 		c := e.change(s, next, acts)
