@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps build vet fuzz bench callbench bench-nodes clean
+.PHONY: run test deps build vet fuzz bench callbench bench-nodes videobench clean
 
 ## run: check what the server needs, then start it (embedded store unless REDIS_URL is set)
 run:
@@ -43,6 +43,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 	$(GO) test -run='^$$' -fuzz='^FuzzRecordCanonical$$' -fuzztime=$(FUZZTIME) ./dialog/evidence
 	$(GO) test -run='^$$' -fuzz='^FuzzClientIP$$' -fuzztime=$(FUZZTIME) ./cmd/signoffd
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckOffer$$' -fuzztime=$(FUZZTIME) ./channels/video
+	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/rtc
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -58,6 +60,10 @@ callbench: deps build
 ## bench-nodes: turns/s and p99 with 1, 2 and 3 signoffd nodes on one Redis
 bench-nodes: deps build
 	deploy/bench-nodes.sh
+
+## videobench: video call latency (offer to first remote frame) and server CPU over 10 calls in headless Chromium
+videobench: deps
+	$(GO) test ./cmd/signoffd -run '^TestVideoSpeed$$' -count=1 -v -timeout 10m -video.bench
 
 clean:
 	rm -rf bin

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,8 @@ type Engine struct {
 	seed  maphash.Seed
 	locks [256]sync.Mutex
 	cache *sessionCache
+	// ringer is told of video calls asked for (WithVideoRinger).
+	ringer VideoRinger
 }
 
 // EngineOption changes an Engine's defaults.
@@ -165,6 +168,66 @@ func (e *Engine) reply(ctx context.Context, id signoff.SessionID, auth func(*sig
 		next, acts := Step(e.cfg, s, d, in)
 		return next, acts, nil, nil
 	})
+}
+
+// decision is one decision on a session: the next session, what to do, and
+// log entries beyond those the step implies. An error stops the attempt.
+type decision func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error)
+
+// apply is the engine's one load → decide → commit loop: it loads session
+// id (from the cache when it can), lets decide take the next step, and
+// commits it under the session's and the facts' versions, deciding again on
+// a conflict with another writer. Errors from decide end the loop as they
+// are. A next session that did not change (see changed), with no owner
+// change and no extra log entries, is not stored. After a stored step that
+// asks for a video call the ringer, if any, is told: once across nodes,
+// since only one commit wins.
+func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decision) (Turn, error) {
+	defer e.lock(string(id))()
+	for attempt := 1; ; attempt++ {
+		s, d, cached := e.cache.get(id)
+		if !cached {
+			var err error
+			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
+				return Turn{}, err
+			}
+		}
+		next, acts, extra, err := decide(s, d, e.now())
+		if err != nil {
+			return Turn{}, err
+		}
+		if !changed(&s, &next) && next.Staff == s.Staff && len(extra) == 0 {
+			if cached {
+				// Nothing to do, says a session that may be stale: only
+				// the stored one may say so.
+				e.cache.drop(id)
+				continue
+			}
+			return Turn{Session: s}, nil
+		}
+		c := e.change(s, next, acts)
+		c.Log = append(c.Log, extra...)
+		c.FactsVersion = d.Version
+		err = e.store.Commit(ctx, c)
+		if err == nil {
+			next = *c.Session
+			e.cache.put(next, d)
+			if e.ringer != nil && slices.ContainsFunc(acts, func(a signoff.Action) bool { return a.Kind == signoff.ActVideo }) {
+				e.ringer.Ring(ctx, next, d)
+			}
+			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
+		}
+		e.cache.drop(id)
+		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
+			return Turn{}, err
+		}
+		if cached {
+			continue // another node moved on: reload at once
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return Turn{}, err
+		}
+	}
 }
 
 // changed reports whether b differs from a in anything worth storing.

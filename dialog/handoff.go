@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -143,54 +142,6 @@ func HandBack(cfg Config, s signoff.Session, d signoff.Delivery, staff string, a
 	t.offerWith(t.cat.Text("handoff.back"), t.current())
 	s2, acts := t.result()
 	return s2, acts, nil
-}
-
-// decide is one decision on a loaded session: the next session, the
-// actions, and log entries beyond those sessionLog derives. A decision that
-// returns the session unchanged (see changed) is not committed.
-type decide func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error)
-
-// apply is the engine's one load → decide → commit loop: it loads session
-// id (from the cache when it can), runs dec, and commits the result under
-// the session's and the facts' versions, deciding again on a conflict.
-// Errors from dec are returned as they are, and end the loop.
-func (e *Engine) apply(ctx context.Context, id signoff.SessionID, dec decide) (Turn, error) {
-	defer e.lock(string(id))()
-	for attempt := 1; ; attempt++ {
-		s, d, cached := e.cache.get(id)
-		if !cached {
-			var err error
-			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
-				return Turn{}, err
-			}
-		}
-		next, acts, extra, err := dec(s, d, e.now())
-		if err != nil {
-			return Turn{}, err
-		}
-		if !changed(&s, &next) && next.Staff == s.Staff && len(extra) == 0 {
-			return Turn{Session: next}, nil
-		}
-		c := e.change(s, next, acts)
-		c.Log = append(c.Log, extra...)
-		c.FactsVersion = d.Version
-		err = e.store.Commit(ctx, c)
-		if err == nil {
-			next = *c.Session
-			e.cache.put(next, d)
-			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
-		}
-		e.cache.drop(id)
-		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
-			return Turn{}, err
-		}
-		if cached {
-			continue // another node moved on: reload at once
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return Turn{}, err
-		}
-	}
 }
 
 func staffLog(kind string, s signoff.Session, staff string, now time.Time, more ...string) LogEntry {

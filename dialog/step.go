@@ -29,6 +29,10 @@ type Config struct {
 	// ETAChange is the smallest ETA change worth telling the recipient.
 	// Default 10 minutes.
 	ETAChange time.Duration
+	// VideoRingTimeout is how long the courier is rung for a video call
+	// before the recipient is told and offered the menu again. Default
+	// 60 seconds.
+	VideoRingTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +53,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ETAChange <= 0 {
 		c.ETAChange = 10 * time.Minute
+	}
+	if c.VideoRingTimeout <= 0 {
+		c.VideoRingTimeout = time.Minute
 	}
 	return c
 }
@@ -210,6 +217,8 @@ func (t *turn) text(in signoff.Input) {
 	switch t.s.State {
 	case signoff.StateAwaitingReceipt:
 		t.receipt(r, raw, in.Channel)
+	case signoff.StateVideo:
+		t.video(r, raw, in.Channel)
 	case signoff.StateConfirming:
 		if key, ok := strings.CutPrefix(t.s.Pending, pendingReadBack); ok {
 			t.readBack(r, key, raw, in.Channel)
@@ -285,6 +294,10 @@ func (t *turn) choose(key, raw string, ch signoff.Channel) {
 		t.offerWith(t.cat.Text(why), t.mainMenu())
 		return
 	}
+	if o == signoff.OutcomeVideo {
+		t.startVideo()
+		return
+	}
 	if o == signoff.OutcomeReschedule {
 		t.s.State = signoff.StateConfirming
 		t.s.Pending = pendingSlot
@@ -317,9 +330,6 @@ func (t *turn) record(o signoff.Outcome, key, raw string, ch signoff.Channel) {
 		text = t.cat.Text("chosen.reschedule", "slot", t.slotLabel(t.s.Slot))
 	default:
 		text = t.cat.Text("chosen." + string(o))
-	}
-	if o == signoff.OutcomeVideo {
-		t.acts = append(t.acts, signoff.Action{Kind: signoff.ActVideo})
 	}
 	t.say(text+t.sep()+t.cat.Text("change.hint"), t.mainMenu())
 }
@@ -412,6 +422,12 @@ func (t *turn) receipt(r Reply, raw string, ch signoff.Channel) {
 		t.acts = append(t.acts, signoff.Action{Kind: signoff.ActClose})
 	case "2":
 		t.handoff(ReasonMissing, "receipt.missing")
+	case "6":
+		if !videoRequired(t.cfg, t.d) {
+			t.unclear(r)
+			return
+		}
+		t.startVideo()
 	case "0":
 		t.handoff(ReasonAsked, "handoff")
 	case "9":
@@ -513,6 +529,8 @@ func (t *turn) timeout() {
 		t.s.HandoffReason = ""
 		t.say(t.cat.Text("handoff.unclaimed"), t.current())
 		t.stopWaiting() // told once; no more pings
+	case signoff.StateVideo:
+		t.videoTimeout()
 	case signoff.StateAwaitingChoice, signoff.StateConfirming, signoff.StateAwaitingReceipt:
 		if t.s.Reprompts < t.cfg.MaxReprompts {
 			t.s.Reprompts++
@@ -582,6 +600,8 @@ func (t *turn) current() []signoff.Option {
 		return t.readBackOptions()
 	case t.s.State == signoff.StateAwaitingReceipt:
 		return t.receiptOptions()
+	case t.s.State == signoff.StateVideo && t.s.Pending != pendingRinging:
+		return t.videoOptions()
 	}
 	return t.mainMenu()
 }
@@ -595,8 +615,9 @@ func (t *turn) offer(head string) { t.offerWith(t.cat.Text(head), t.current()) }
 // starts the reply timer.
 func (t *turn) offerWith(text string, opts []signoff.Option) {
 	t.say(text, opts)
-	switch t.s.State {
-	case signoff.StateAwaitingChoice, signoff.StateConfirming, signoff.StateAwaitingReceipt:
+	switch {
+	case t.s.State == signoff.StateAwaitingChoice, t.s.State == signoff.StateConfirming, t.s.State == signoff.StateAwaitingReceipt,
+		t.s.State == signoff.StateVideo && t.s.Pending == pendingEnded:
 		t.wait(t.cfg.ReplyTimeout)
 	default:
 		t.stopWaiting()
@@ -715,12 +736,14 @@ func (t *turn) offerReceipt() {
 }
 
 func (t *turn) receiptOptions() []signoff.Option {
-	return []signoff.Option{
+	opts := []signoff.Option{
 		{Key: "1", Label: t.cat.Text("receipt.1")},
 		{Key: "2", Label: t.cat.Text("receipt.2")},
-		{Key: "0", Label: t.cat.Text("menu.0")},
-		{Key: "9", Label: t.cat.Text("menu.9")},
 	}
+	if videoRequired(t.cfg, t.d) {
+		opts = append(opts, signoff.Option{Key: "6", Label: t.cat.Text("receipt.6")})
+	}
+	return append(opts, signoff.Option{Key: "0", Label: t.cat.Text("menu.0")}, signoff.Option{Key: "9", Label: t.cat.Text("menu.9")})
 }
 
 func absDur(d time.Duration) time.Duration {

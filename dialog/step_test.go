@@ -314,10 +314,10 @@ func TestConversations(t *testing.T) {
 				say(1*minute, "video call"),
 				event(20*minute, signoff.EventDelivered, delivered),
 				say(21*minute, "2"),
-				{after: 22 * minute, text: "hello?", check: wantState(signoff.StateHandoff, signoff.OutcomeVideo)},
+				{after: 22 * minute, text: "hello?", check: wantState(signoff.StateHandoff, signoff.OutcomeHandoff)},
 				tick(27 * minute),
 			},
-			final: wantState(signoff.StateAwaitingReceipt, signoff.OutcomeVideo),
+			final: wantState(signoff.StateAwaitingReceipt, signoff.OutcomeNone),
 		},
 	}
 	for _, tt := range tests {

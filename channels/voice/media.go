@@ -2,18 +2,17 @@ package voice
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
 	libopus "github.com/hraban/opus"
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/opus"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/signoff/signoff"
+	"github.com/signoff/signoff/channels/rtc"
 	"github.com/signoff/signoff/speech"
 )
 
@@ -128,58 +127,12 @@ func newAPI(cfg *Config) (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-var loopbackIP = net.IPv4(127, 0, 0, 1)
-
 // loopbackOnly makes ICE gather and accept only 127.0.0.1 over UDP, with
 // mDNS off: for tests and single-machine demos.
-func loopbackOnly(se *webrtc.SettingEngine) {
-	only := func(ip net.IP) bool { return ip.Equal(loopbackIP) }
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIPFilter(only)
-	se.SetRemoteIPFilter(only)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-}
+func loopbackOnly(se *webrtc.SettingEngine) { rtc.LoopbackOnly(se) }
 
-// iceServers parses Config.ICEServers: "stun:host:port",
-// "turn:host:port?transport=udp", with optional credentials as
-// "turn:user:password@host:port".
-func iceServers(urls []string) ([]webrtc.ICEServer, error) {
-	var out []webrtc.ICEServer
-	for _, u := range urls {
-		u = strings.TrimSpace(u)
-		if u == "" {
-			continue
-		}
-		scheme, rest, ok := strings.Cut(u, ":")
-		switch {
-		case !ok:
-			return nil, signoff.Errorf(signoff.ErrInvalid, "bad_ice_server", "ICE server %q: want stun:, stuns:, turn: or turns:", u)
-		case scheme == "stun" || scheme == "stuns":
-			out = append(out, webrtc.ICEServer{URLs: []string{u}})
-		case scheme == "turn" || scheme == "turns":
-			s := webrtc.ICEServer{URLs: []string{u}}
-			if cred, host, ok := strings.Cut(rest, "@"); ok {
-				user, pass, _ := strings.Cut(cred, ":")
-				s = webrtc.ICEServer{URLs: []string{scheme + ":" + host}, Username: user, Credential: pass}
-			}
-			out = append(out, s)
-		default:
-			return nil, signoff.Errorf(signoff.ErrInvalid, "bad_ice_server", "ICE server %q: want stun:, stuns:, turn: or turns:", redactICE(u))
-		}
-	}
-	return out, nil
-}
-
-// redactICE hides the credentials of a TURN URL.
-func redactICE(u string) string {
-	if i := strings.LastIndex(u, "@"); i >= 0 {
-		if j := strings.Index(u, ":"); j >= 0 && j < i {
-			return u[:j+1] + "***@" + u[i+1:]
-		}
-	}
-	return u
-}
+// iceServers parses Config.ICEServers (see rtc.ICEServers).
+func iceServers(urls []string) ([]webrtc.ICEServer, error) { return rtc.ICEServers(urls) }
 
 // checkOffer parses an SDP offer and checks that it can be answered: at
 // least one audio section that offers PCMU, which the bot can always speak

@@ -21,6 +21,7 @@ import (
 
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/channels"
+	"github.com/signoff/signoff/channels/rtc"
 	"github.com/signoff/signoff/dialog"
 	"github.com/signoff/signoff/speech"
 )
@@ -342,29 +343,7 @@ func (h *Handler) patch(c *gin.Context) {
 
 // parseSDPFrag returns the candidates of a trickle-ICE fragment, each with
 // the mid of the media section it follows. Errors are signoff.ErrInvalid.
-func parseSDPFrag(frag string) ([]webrtc.ICECandidateInit, error) {
-	var out []webrtc.ICECandidateInit
-	var mid *string
-	for line := range strings.Lines(frag) {
-		line = strings.TrimRight(line, "\r\n")
-		switch {
-		case line == "":
-		case strings.HasPrefix(line, "a=mid:"):
-			m := strings.TrimPrefix(line, "a=mid:")
-			mid = &m
-		case strings.HasPrefix(line, "a=candidate:"):
-			cand := strings.TrimPrefix(line, "a=")
-			if len(strings.Fields(cand)) < 8 {
-				return nil, signoff.Errorf(signoff.ErrInvalid, "bad_candidate", "an ICE candidate line is malformed")
-			}
-			var zero uint16
-			out = append(out, webrtc.ICECandidateInit{Candidate: cand, SDPMid: mid, SDPMLineIndex: &zero})
-		case len(line) < 2 || line[1] != '=':
-			return nil, signoff.Errorf(signoff.ErrInvalid, "bad_sdpfrag", "the body is not an SDP fragment")
-		}
-	}
-	return out, nil
-}
+func parseSDPFrag(frag string) ([]webrtc.ICECandidateInit, error) { return rtc.ParseSDPFrag(frag) }
 
 // dial makes the peer connection of a call, answers offer, and starts the
 // call's goroutines.

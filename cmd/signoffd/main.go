@@ -85,12 +85,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
+	vids, err := newVideoWiring(ctx, &cfg, getenv, log)
+	if err != nil {
+		return err
+	}
 	prod, err := newProduction(ctx, cfg, getenv, store, log)
 	if err != nil {
 		return err
 	}
 	defer prod.close(context.WithoutCancel(ctx))
-	engine := dialog.New(prod.engineStore(), dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
+	engine := dialog.New(prod.engineStore(), dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log, vids.engineOptions()...)
 	text, err := wireText(cfg.Text, engine, store, log)
 	if err != nil {
 		return err
@@ -112,12 +116,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("voice messages: %w", err)
 	}
 	chat := webchat.New(tracedEngine{engine}, store, log)
-	router := newRouter(log, prod, hooks, chat, calls, msgs)
-	staff, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
+	var router http.Handler = newRouter(log, prod, hooks, chat, calls, msgs)
+	con, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	staff, err := newStaffAuth(con, getenv)
 	if err != nil {
 		return err
 	}
 	if err := wireEvidence(router, cfg, getenv, store, engine, &couriers, staff, log); err != nil {
+		return err
+	}
+	if router, err = vids.route(router, cfg, engine, store, &couriers, staff, log); err != nil {
 		return err
 	}
 
@@ -161,6 +172,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		prod.drain(sctx, chat)
 		if err := calls.Close(sctx); err != nil {
 			log.Warn("calls did not all end cleanly", "err", err)
+		}
+		if err := vids.close(sctx); err != nil {
+			log.Warn("video calls did not all end cleanly", "err", err)
 		}
 		return srv.Shutdown(sctx)
 	})

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,13 +24,11 @@ import (
 //	                          Unset: <SIGNOFF_DATA_DIR>/signing-keys.json,
 //	                          generated on first start.
 //	SIGNOFF_DATA_DIR          default: the parent of SIGNOFF_BLOB_DIR ("data")
-//	SIGNOFF_STAFF_TOKEN       a bearer token for staff (until the console's
-//	                          sign-in takes over); unset: no staff access
-//	SIGNOFF_STAFF_ROLE        that staff's role (default "admin")
 //
+// Staff are let in by staff (see newStaffAuth).
 // Photos go to SIGNOFF_BLOB_DIR, named by their SHA-256.
 func wireEvidence(router http.Handler, cfg Config, getenv func(string) string, store *redisstore.Store, engine *dialog.Engine,
-	couriers *channels.CourierTokens, con staffChecker, log *slog.Logger) error {
+	couriers *channels.CourierTokens, staff staffAuths, log *slog.Logger) error {
 	r, ok := router.(*gin.Engine)
 	if !ok {
 		return errors.New("evidence: the router is not a gin engine")
@@ -61,17 +57,6 @@ func wireEvidence(router http.Handler, cfg Config, getenv func(string) string, s
 		}
 		keys = kr
 	}
-	staff := staffAuths{con}
-	if tok := getenv("SIGNOFF_STAFF_TOKEN"); tok != "" {
-		if len(tok) < 16 {
-			return errors.New("SIGNOFF_STAFF_TOKEN: must be at least 16 bytes")
-		}
-		role := getenv("SIGNOFF_STAFF_ROLE")
-		if role == "" {
-			role = "admin"
-		}
-		staff = append(staff, staffToken{token: tok, role: role})
-	}
 	h, err := proof.New(proof.Config{BlobDir: cfg.BlobDir, Couriers: couriers, Keys: keys, Staff: staff}, store, engine, log)
 	if err != nil {
 		return err
@@ -79,39 +64,4 @@ func wireEvidence(router http.Handler, cfg Config, getenv func(string) string, s
 	h.Register(r)
 	log.Info("receipts", "kid", keys.KeyID(), "keys", len(keys.Public().Keys), "key_file", keyFile, "staff_token", len(staff) > 1)
 	return nil
-}
-
-// staffChecker says whether a request comes from signed-in staff: the
-// console's sessions, or the shared staff token.
-type staffChecker interface {
-	StaffFromRequest(r *http.Request) (name, role string, err error)
-}
-
-// staffAuths lets staff in by the first of its checks that accepts them.
-type staffAuths []staffChecker
-
-func (a staffAuths) StaffFromRequest(r *http.Request) (string, string, error) {
-	err := errors.New("not staff")
-	for _, s := range a {
-		name, role, e := s.StaffFromRequest(r)
-		if e == nil {
-			return name, role, nil
-		}
-		err = e
-	}
-	return "", "", err
-}
-
-// staffToken is a staff check of one shared bearer token, for API clients
-// (signoffctl receipt) next to the console's sign-in.
-type staffToken struct {
-	token, role string
-}
-
-func (s staffToken) StaffFromRequest(r *http.Request) (string, string, error) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) != 1 {
-		return "", "", errors.New("not staff")
-	}
-	return "staff", s.role, nil
 }
