@@ -43,6 +43,9 @@ type Engine struct {
 	seed  maphash.Seed
 	locks [256]sync.Mutex
 	cache *sessionCache
+
+	under    Understander // may be nil
+	answerer Answerer     // may be nil
 }
 
 // EngineOption changes an Engine's defaults.
@@ -145,6 +148,7 @@ type Turn struct {
 // when other writers kept winning (the caller may retry), and the store's.
 func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, in signoff.Input) (Turn, error) {
 	defer e.lock(string(id))()
+	var help *Help // asked for once per input, not per attempt
 	for attempt := 1; ; attempt++ {
 		s, d, cached := e.cache.get(id)
 		if !cached {
@@ -157,8 +161,11 @@ func (e *Engine) Reply(ctx context.Context, id signoff.SessionID, token string, 
 			return Turn{}, err
 		}
 		in.At = e.now()
-		next, acts := Step(e.cfg, s, d, in)
+		var next signoff.Session
+		var acts []signoff.Action
+		next, acts, help = e.step(ctx, s, d, in, help)
 		c := e.change(s, next, acts)
+		c.Log = append(c.Log, helpLog(help, next)...)
 		c.FactsVersion = d.Version
 		err := e.store.Commit(ctx, c)
 		if err == nil {
