@@ -202,6 +202,16 @@ func TrackingAnswer(cfg Config, l signoff.Locale, d signoff.Delivery, topic Topi
 // factTopics are the facts every question carries.
 var factTopics = []Topic{TopicStatus, TopicWhen, TopicWhere, TopicStation, TopicWho, TopicPhone, TopicSignature}
 
+// QuestionFacts tells every fact of d a question carries, as
+// TrackingAnswer does.
+func QuestionFacts(cfg Config, l signoff.Locale, d signoff.Delivery, now time.Time) map[Topic]string {
+	m := make(map[Topic]string, len(factTopics))
+	for _, tp := range factTopics {
+		m[tp] = TrackingAnswer(cfg, l, d, tp, now)
+	}
+	return m
+}
+
 // step decides one input, asking for help once when the rules could not
 // place a reply. help is what an earlier attempt of the same input found;
 // the help used is returned for the next attempt.
@@ -240,10 +250,7 @@ func (e *Engine) ask(ctx context.Context, s signoff.Session, d signoff.Delivery,
 		}
 	}
 	if e.answerer != nil && (h.Choice == "" || h.Choice == ChoiceQuestion) {
-		q := Question{Locale: s.Locale, Channel: in.Channel, Text: text, Facts: make(map[Topic]string, len(factTopics))}
-		for _, tp := range factTopics {
-			q.Facts[tp] = TrackingAnswer(e.cfg, s.Locale, d, tp, in.At)
-		}
+		q := Question{Locale: s.Locale, Channel: in.Channel, Text: text, Facts: QuestionFacts(e.cfg, s.Locale, d, in.At)}
 		a, err := e.answerer.Answer(ctx, q)
 		if err != nil {
 			e.log.Warn("answerer failed", "session", s.ID, "err", err)

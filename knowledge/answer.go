@@ -122,7 +122,7 @@ func (a *Answerer) Retrieve(q dialog.Question, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := hits[:0]
+	out := hits[:0:0]
 	for _, h := range hits {
 		if h.Fact != "" {
 			h.Text = q.Facts[h.Fact]

@@ -156,6 +156,9 @@ func Build(l signoff.Locale, c Corpus) (*Index, error) {
 		p := &all[i]
 		ix.passages[p.ID] = p
 		asks, title, body := ix.syn.Apply(strings.Join(p.Asks, " . ")), ix.syn.Apply(p.Title), ix.syn.Apply(p.Text)
+		if p.Fact != "" {
+			body = asks // a fact has no text of its own until asked
+		}
 		if err := b.Index(p.ID, map[string]any{fieldTitle: title, fieldBody: body, fieldAsks: asks}); err != nil {
 			return nil, err
 		}
@@ -219,7 +222,13 @@ func (ix *Index) Search(question string, k int) ([]Hit, error) {
 	}
 	if len(hits) > 0 {
 		top := hits[0].Score
-		rank := func(h Hit) float64 { return Blend*h.Score/top + (1-Blend)*h.Confidence }
+		rank := func(h Hit) float64 {
+			r := Blend*h.Score/top + (1-Blend)*h.Confidence
+			if h.Fact != "" {
+				r *= FactBoost
+			}
+			return r
+		}
 		sort.SliceStable(hits, func(i, j int) bool { return rank(hits[i]) > rank(hits[j]) })
 	}
 	if len(hits) > k {
@@ -231,6 +240,10 @@ func (ix *Index) Search(question string, k int) ([]Hit, error) {
 // Blend is the weight of the engine's relevance score in the ranking; the
 // rest is the passage's coverage of the question.
 var Blend = 0.3
+
+// FactBoost favours the delivery's own facts over the help centre when both
+// fit a question: "when will it arrive" asks about this parcel.
+var FactBoost = 1.1
 
 // coverage is the share of the question's terms the passage holds, each
 // weighed by how rare it is in the corpus: a word the corpus never uses
