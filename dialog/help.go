@@ -75,6 +75,12 @@ const MaxVoiceSentences = 2
 
 type sentencesKey struct{}
 
+type modelDownKey struct{}
+
+// ModelDown reports whether the model already failed during this input, so
+// that an Answerer answers without it rather than wait a second timeout.
+func ModelDown(ctx context.Context) bool { return ctx.Value(modelDownKey{}) != nil }
+
 // WithSentences returns ctx carrying f, which receives each sentence of an
 // answer as soon as it is written, before the turn is committed: a voice
 // call speaks the first one while the rest is still coming.
@@ -241,6 +247,7 @@ func (e *Engine) ask(ctx context.Context, s signoff.Session, d signoff.Delivery,
 		u, err := e.under.Understand(ctx, UnderstandRequest{Locale: s.Locale, Text: text, Prompt: prompt, Offered: Menu(e.cfg, s.Locale, &d)})
 		switch {
 		case err != nil:
+			ctx = context.WithValue(ctx, modelDownKey{}, true)
 			h.ModelErr = err.Error()
 			if errors.Is(err, context.DeadlineExceeded) {
 				h.ModelErr = "timeout: " + h.ModelErr

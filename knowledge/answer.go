@@ -159,7 +159,7 @@ func (a *Answerer) Answer(ctx context.Context, q dialog.Question) (dialog.Answer
 	}
 	sink := dialog.Sentences(ctx)
 	best := hits[0]
-	if a.phraser != nil {
+	if a.phraser != nil && !dialog.ModelDown(ctx) {
 		// Passages that cover little of the question only distract.
 		var use []Hit
 		for _, h := range hits {
