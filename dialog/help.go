@@ -143,7 +143,11 @@ func StepHelp(cfg Config, s signoff.Session, d signoff.Delivery, in signoff.Inpu
 // whether it did; when there is no help yet it marks the turn as needing
 // some and lets the rules answer.
 func (t *turn) helped(r Reply) bool {
-	if r.Kind != ReplyUnclear || len(r.Negated) > 0 || strings.TrimSpace(t.hs.raw) == "" {
+	raw := []rune(strings.TrimSpace(t.hs.raw))
+	// A yes or no where it means nothing is free text too when it is a
+	// whole sentence ("我家仓鼠可以寄吗" holds 可以).
+	sentence := (r.Kind == ReplyYes || r.Kind == ReplyNo) && len(raw) >= 5
+	if (r.Kind != ReplyUnclear && !sentence) || len(r.Negated) > 0 || len(raw) == 0 {
 		return false
 	}
 	h := t.hs.help

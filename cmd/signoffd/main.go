@@ -85,7 +85,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log)
+	helpers, err := knowledgeOptions(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log, helpers...)
 	hooks, err := orderhook.New(orderhook.Config{Secrets: cfg.WebhookSecrets, PublicURL: cfg.PublicURL, Couriers: &couriers}, engine, log)
 	if err != nil {
 		return err

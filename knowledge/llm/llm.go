@@ -53,7 +53,8 @@ type Config struct {
 // FromEnv reads the configuration from the environment. ok is false when no
 // model is named: Signoff then runs on its rules alone.
 func FromEnv(getenv func(string) string) (cfg Config, ok bool, err error) {
-	cfg = Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"), Model: getenv("SIGNOFF_LLM_MODEL")}
+	cfg = Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: getenv("OPENAI_API_KEY"), Model: getenv("SIGNOFF_LLM_MODEL"),
+		Timeout: DefaultTimeout}
 	if v := getenv("SIGNOFF_LLM_TIMEOUT"); v != "" {
 		if cfg.Timeout, err = time.ParseDuration(v); err != nil || cfg.Timeout <= 0 {
 			return cfg, false, fmt.Errorf("SIGNOFF_LLM_TIMEOUT %q: want a positive duration such as 3s", v)
