@@ -34,6 +34,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRTPIn$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/voice
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./channels/voicemsg
+	$(GO) test -run='^$$' -fuzz='^FuzzParseDocument$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSynonyms$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzSentences$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzParseChoice$$' -fuzztime=$(FUZZTIME) ./knowledge/llm
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -196,6 +196,7 @@ func (a *Answerer) phrase(ctx context.Context, q dialog.Question, hits []Hit, mo
 		}
 		text, c := StripCitations(s)
 		if text == "" {
+			cited = append(cited, c...) // "[1]" after the sentence it cites
 			return
 		}
 		if len(said) == 0 && len(c) == 0 && dontKnow(text) {

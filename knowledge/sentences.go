@@ -7,10 +7,11 @@ import (
 )
 
 // Splitter cuts streamed text into sentences and hands each one on as soon
-// as it is known to be finished: at the first character after its end mark
-// that is not a closing quote, a bracket, a citation such as "[1]" or a
-// space. So "包裹破损请拍照。[2]" is one sentence, and "¥3.50" or "e.g." do not
-// end one. The zero value is not usable; use NewSplitter.
+// as it is known to be finished: at the end of the piece holding its end
+// mark, or, within a piece, at the first character after the end mark that
+// is not a closing quote, a citation such as "[1]" or a space. So in one
+// piece "包裹破损请拍照。[2]" is one sentence, and "¥3.50" or "e.g." never end
+// one. Use NewSplitter.
 type Splitter struct {
 	emit     func(string)
 	cur      strings.Builder
@@ -19,10 +20,12 @@ type Splitter struct {
 	spaced   bool            // a space followed the end mark
 	bracket  int             // runes inside a citation bracket after the end mark
 	dotMaybe bool            // the end mark was a '.', not yet known to end
+	stream   bool            // hand sentences on at the end of a piece
 }
 
-// NewSplitter returns a splitter that hands sentences to emit.
-func NewSplitter(emit func(string)) *Splitter { return &Splitter{emit: emit} }
+// NewSplitter returns a splitter that hands sentences to emit as streamed
+// pieces arrive.
+func NewSplitter(emit func(string)) *Splitter { return &Splitter{emit: emit, stream: true} }
 
 // abbreviations never end a sentence with their period.
 var abbreviations = map[string]bool{
@@ -30,10 +33,16 @@ var abbreviations = map[string]bool{
 	"st": true, "rd": true, "approx": true, "vs": true, "art": true, "a.m": true, "p.m": true, "tel": true,
 }
 
-// Write feeds the next piece of text.
+// Write feeds the next piece of text. A sentence whose end mark (not a
+// period, which may still turn out to be a decimal point) came in this piece
+// is handed on at once, without waiting for the next piece: a citation or
+// closing quote that follows then opens the next sentence instead.
 func (s *Splitter) Write(text string) {
 	for _, r := range text {
 		s.rune(r)
+	}
+	if s.ended && !s.dotMaybe && s.bracket == 0 && s.stream {
+		s.flush()
 	}
 }
 
@@ -118,7 +127,7 @@ func isCloser(r rune) bool {
 // Sentences splits text into sentences as Splitter does.
 func Sentences(text string) []string {
 	var out []string
-	s := NewSplitter(func(x string) { out = append(out, x) })
+	s := &Splitter{emit: func(x string) { out = append(out, x) }}
 	s.Write(text)
 	s.Close()
 	return out

@@ -79,6 +79,7 @@ type Server struct {
 	mu       sync.Mutex
 	script   func(Request) Reply
 	requests []Request
+	sent     [][]time.Time // per streamed request, when each token was flushed
 }
 
 // New starts a server answering with script; it stops when the test ends.
@@ -103,6 +104,17 @@ func (s *Server) Script(script func(Request) Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.script = script
+}
+
+// TokenTimes returns, for the last streamed answer, when each content token
+// was flushed to the client.
+func (s *Server) TokenTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sent) == 0 {
+		return nil
+	}
+	return append([]time.Time(nil), s.sent[len(s.sent)-1]...)
 }
 
 // Requests returns the requests received so far.
@@ -200,6 +212,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, rep
 		tokens = []string{rep.Content}
 	}
 	send(map[string]any{"role": "assistant", "content": ""}, nil)
+	s.mu.Lock()
+	s.sent = append(s.sent, nil)
+	n := len(s.sent) - 1
+	s.mu.Unlock()
 	for i, tok := range tokens {
 		if i > 0 && rep.TokenDelay > 0 {
 			select {
@@ -209,6 +225,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, rep
 			}
 		}
 		send(map[string]any{"content": tok}, nil)
+		s.mu.Lock()
+		s.sent[n] = append(s.sent[n], time.Now())
+		s.mu.Unlock()
 	}
 	send(map[string]any{}, "stop")
 	fmt.Fprint(w, "data: [DONE]\n\n")

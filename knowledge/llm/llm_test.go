@@ -213,7 +213,7 @@ func TestPhraseStreamsSentences(t *testing.T) {
 		first  string
 	}{
 		{signoff.LocaleEN, []string{"Report", " damage within", " 48 hours.", " [1]", " Reply 0", " for a person. [1]"}, "Report damage within 48 hours. [1]"},
-		{signoff.LocaleZH, []string{"请在", "48小时内", "报告破损。", "[1]", "回复0", "转人工。[1]"}, "请在48小时内报告破损。[1]"},
+		{signoff.LocaleZH, []string{"请在", "48小时内", "报告破损。", "[1]", "回复0", "转人工。[1]"}, "请在48小时内报告破损。"},
 	} {
 		srv := openaitest.New(t, func(openaitest.Request) openaitest.Reply {
 			return openaitest.Reply{Tokens: tc.tokens, TokenDelay: 80 * time.Millisecond}
