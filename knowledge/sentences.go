@@ -33,15 +33,15 @@ var abbreviations = map[string]bool{
 	"st": true, "rd": true, "approx": true, "vs": true, "art": true, "a.m": true, "p.m": true, "tel": true,
 }
 
-// Write feeds the next piece of text. A sentence whose end mark (not a
-// period, which may still turn out to be a decimal point) came in this piece
-// is handed on at once, without waiting for the next piece: a citation or
-// closing quote that follows then opens the next sentence instead.
+// Write feeds the next piece of text. A sentence whose end mark came in this
+// piece is handed on at once, without waiting for the next piece (a period
+// only once a space followed it, as it may be a decimal point): a citation
+// or closing quote that follows then opens the next sentence instead.
 func (s *Splitter) Write(text string) {
 	for _, r := range text {
 		s.rune(r)
 	}
-	if s.ended && !s.dotMaybe && s.bracket == 0 && s.stream {
+	if s.ended && (!s.dotMaybe || s.spaced) && s.bracket == 0 && s.stream {
 		s.flush()
 	}
 }
