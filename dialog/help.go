@@ -186,7 +186,11 @@ func (t *turn) helped(r Reply) bool {
 	if h.Choice == ChoiceQuestion || (h.Choice == "" && h.ModelErr == "" && h.Answer != nil) {
 		// A question nobody here can answer: say so and offer a person.
 		t.s.Unclear++
-		t.offerWith(t.cat.Text("help.unknown"), t.current())
+		head := "help.unknown"
+		if t.s.Unclear >= 3 {
+			head = "unclear.person"
+		}
+		t.offerWith(t.cat.Text(head), t.current())
 		return true
 	}
 	return false

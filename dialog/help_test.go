@@ -258,3 +258,42 @@ func optionKeysOf(opts []signoff.Option) string {
 	}
 	return b.String()
 }
+
+// conflictOnce fails the first commit that carries a session with a
+// conflict, as when another node wrote first.
+type conflictOnce struct {
+	*redisstore.Store
+	mu     sync.Mutex
+	failed bool
+}
+
+func (c *conflictOnce) Commit(ctx context.Context, ch dialog.Change) error {
+	c.mu.Lock()
+	fail := !c.failed && ch.Session != nil && ch.Session.Version > 1
+	c.failed = c.failed || fail
+	c.mu.Unlock()
+	if fail {
+		return signoff.ErrConflict
+	}
+	return c.Store.Commit(ctx, ch)
+}
+
+// TestModelAskedOncePerInput: a commit retried after a conflict reuses the
+// model's reading instead of asking again.
+func TestModelAskedOncePerInput(t *testing.T) {
+	addr, db := redistest.DB(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+	t.Cleanup(func() { rdb.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := &conflictOnce{Store: redisstore.New(rdb, log)}
+	u := &understander{choice: "3"}
+	e := dialog.New(store, dialog.MergeFunc(knowledge.Merge), dialog.Config{}, log, dialog.WithUnderstander(u), dialog.WithSessionCache(0))
+	n := open(t, e, "H8", 0)
+	turn := reply(t, e, n, "我下班顺路自己过去拿")
+	if !store.failed || turn.Session.State != signoff.StateConfirming {
+		t.Fatalf("conflict %v, state %s", store.failed, turn.Session.State)
+	}
+	if u.calls != 1 {
+		t.Errorf("the model was asked %d times for one input, want once", u.calls)
+	}
+}
