@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/dialog"
@@ -88,21 +89,42 @@ func (a *Answerer) Reload() error {
 	next := map[signoff.Locale]*Index{}
 	for _, l := range Locales {
 		c, err := Embedded(l)
+		if err == nil && a.dir != "" {
+			c, err = c.AddDir(filepath.Join(a.dir, string(l)))
+		}
 		if err != nil {
+			closeAll(next)
 			return err
 		}
-		if a.dir != "" {
-			if c, err = c.AddDir(filepath.Join(a.dir, string(l))); err != nil {
-				return err
-			}
-		}
-		if next[l], err = Build(l, c); err != nil {
+		ix, err := Build(l, c)
+		if err != nil {
+			closeAll(next)
 			return fmt.Errorf("index %s: %w", l, err)
 		}
+		next[l] = ix
 	}
-	// The old indexes are left to the collector: a search may still be
-	// running on one.
-	a.indexes.Store(&next)
+	if old := a.indexes.Swap(&next); old != nil {
+		// A search may still be running on an old index: close it later.
+		time.AfterFunc(closeAfter, func() { closeAll(*old) })
+	}
+	return nil
+}
+
+// closeAfter is how long a replaced index stays open for searches that
+// began on it.
+const closeAfter = 30 * time.Second
+
+func closeAll(m map[signoff.Locale]*Index) {
+	for _, ix := range m {
+		ix.Close()
+	}
+}
+
+// Close frees the indexes. The Answerer must not be used after.
+func (a *Answerer) Close() error {
+	if m := a.indexes.Load(); m != nil {
+		closeAll(*m)
+	}
 	return nil
 }
 

@@ -119,6 +119,7 @@ func testAnswerer(t testing.TB, opts ...Option) *Answerer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { a.Close() })
 	return a
 }
 
