@@ -45,6 +45,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzClientIP$$' -fuzztime=$(FUZZTIME) ./cmd/signoffd
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckOffer$$' -fuzztime=$(FUZZTIME) ./channels/video
 	$(GO) test -run='^$$' -fuzz='^FuzzSDPFrag$$' -fuzztime=$(FUZZTIME) ./channels/rtc
+	$(GO) test -run='^$$' -fuzz='^FuzzParseDocument$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSynonyms$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzSentences$$' -fuzztime=$(FUZZTIME) ./knowledge
+	$(GO) test -run='^$$' -fuzz='^FuzzParseChoice$$' -fuzztime=$(FUZZTIME) ./knowledge/llm
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -27,7 +27,7 @@ func TestDependencyDirection(t *testing.T) {
 			t.Errorf("the root package imports %s; it may import only the standard library", dep)
 		}
 	}
-	for _, pkg := range []string{"dialog", "prompts", "knowledge"} {
+	for _, pkg := range []string{"dialog", "prompts"} {
 		self := module + "/" + pkg
 		for _, dep := range deps(t, "./"+pkg) {
 			switch dep {
@@ -35,6 +35,18 @@ func TestDependencyDirection(t *testing.T) {
 				continue
 			}
 			t.Errorf("%s imports %s; it may import only the standard library, the root and prompts", pkg, dep)
+		}
+	}
+	// knowledge satisfies dialog.Answerer with dialog's types and indexes
+	// with bleve; network adapters (the model's included) stay out of it.
+	for _, dep := range deps(t, "./knowledge") {
+		switch {
+		case dep == module+"/knowledge", dep == module, dep == module+"/prompts", dep == module+"/dialog":
+		case strings.HasPrefix(dep, module+"/"):
+			t.Errorf("knowledge imports %s; of the module it may import only the root, prompts and dialog", dep)
+		case strings.Contains(dep, "go-openai"), strings.Contains(dep, "go-redis"), strings.Contains(dep, "pion"),
+			strings.Contains(dep, "gin-gonic"):
+			t.Errorf("knowledge imports the network adapter %s", dep)
 		}
 	}
 }

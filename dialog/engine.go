@@ -46,6 +46,9 @@ type Engine struct {
 	cache *sessionCache
 	// ringer is told of video calls asked for (WithVideoRinger).
 	ringer VideoRinger
+
+	under    Understander // may be nil
+	answerer Answerer     // may be nil
 }
 
 // EngineOption changes an Engine's defaults.
@@ -160,14 +163,25 @@ func (e *Engine) ReplyBound(ctx context.Context, id signoff.SessionID, in signof
 }
 
 func (e *Engine) reply(ctx context.Context, id signoff.SessionID, auth func(*signoff.Session) error, in signoff.Input) (Turn, error) {
-	return e.apply(ctx, id, func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error) {
+	t, _, err := e.applyOnce(ctx, id, "", e.replyDecision(ctx, auth, in))
+	return t, err
+}
+
+// replyDecision is the decision of one recipient input: authorised by auth,
+// stepped with the model's and the answerer's help, asked for once per
+// input however often the commit is retried.
+func (e *Engine) replyDecision(ctx context.Context, auth func(*signoff.Session) error, in signoff.Input) decision {
+	var help *Help
+	return func(s signoff.Session, d signoff.Delivery, now time.Time) (signoff.Session, []signoff.Action, []LogEntry, error) {
 		if err := auth(&s); err != nil {
 			return s, nil, nil, err
 		}
 		in.At = now
-		next, acts := Step(e.cfg, s, d, in)
-		return next, acts, nil, nil
-	})
+		var next signoff.Session
+		var acts []signoff.Action
+		next, acts, help = e.step(ctx, s, d, in, help)
+		return next, acts, helpLog(help, next), nil
+	}
 }
 
 // decision is one decision on a session: the next session, what to do, and
@@ -183,18 +197,26 @@ type decision func(s signoff.Session, d signoff.Delivery, now time.Time) (signof
 // asks for a video call the ringer, if any, is told: once across nodes,
 // since only one commit wins.
 func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decision) (Turn, error) {
+	t, _, err := e.applyOnce(ctx, id, "", decide)
+	return t, err
+}
+
+// applyOnce is apply, made idempotent by once when it is not empty: the
+// step's answer is committed with it, and a later call with the same once
+// gets that answer back with replayed true, changing nothing.
+func (e *Engine) applyOnce(ctx context.Context, id signoff.SessionID, once string, decide decision) (turn Turn, replayed bool, err error) {
 	defer e.lock(string(id))()
 	for attempt := 1; ; attempt++ {
 		s, d, cached := e.cache.get(id)
 		if !cached {
 			var err error
 			if s, d, err = e.store.LoadSession(ctx, id); err != nil {
-				return Turn{}, err
+				return Turn{}, false, err
 			}
 		}
 		next, acts, extra, err := decide(s, d, e.now())
 		if err != nil {
-			return Turn{}, err
+			return Turn{}, false, err
 		}
 		if !changed(&s, &next) && next.Staff == s.Staff && len(extra) == 0 {
 			if cached {
@@ -203,11 +225,19 @@ func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decisio
 				e.cache.drop(id)
 				continue
 			}
-			return Turn{Session: s}, nil
+			return Turn{Session: s}, false, nil
 		}
 		c := e.change(s, next, acts)
 		c.Log = append(c.Log, extra...)
 		c.FactsVersion = d.Version
+		if once != "" {
+			committed := *c.Session
+			ans := onceAnswer{Replies: committed.Transcript[len(s.Transcript):], State: committed.State, Outcome: committed.Outcome, Lines: committed.Lines}
+			if c.Answer, err = json.Marshal(ans); err != nil {
+				return Turn{}, false, err
+			}
+			c.WebhookID = once
+		}
 		err = e.store.Commit(ctx, c)
 		if err == nil {
 			next = *c.Session
@@ -215,17 +245,25 @@ func (e *Engine) apply(ctx context.Context, id signoff.SessionID, decide decisio
 			if e.ringer != nil && slices.ContainsFunc(acts, func(a signoff.Action) bool { return a.Kind == signoff.ActVideo }) {
 				e.ringer.Ring(ctx, next, d)
 			}
-			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, nil
+			return Turn{Replies: next.Transcript[len(s.Transcript):], Session: next}, false, nil
 		}
 		e.cache.drop(id)
+		if dup, ok := errors.AsType[*Duplicate](err); ok && once != "" {
+			var first onceAnswer
+			if err := json.Unmarshal(dup.Answer, &first); err != nil {
+				return Turn{}, false, fmt.Errorf("idempotency key: stored answer: %w", err)
+			}
+			s.Transcript, s.State, s.Outcome, s.Lines = first.Replies, first.State, first.Outcome, first.Lines
+			return Turn{Replies: first.Replies, Session: s}, true, nil
+		}
 		if !errors.Is(err, signoff.ErrConflict) || attempt == maxAttempts {
-			return Turn{}, err
+			return Turn{}, false, err
 		}
 		if cached {
 			continue // another node moved on: reload at once
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return Turn{}, err
+			return Turn{}, false, err
 		}
 	}
 }

@@ -133,6 +133,7 @@ type turn struct {
 	d    *signoff.Delivery
 	now  time.Time
 	acts []signoff.Action
+	hs   helpState
 }
 
 func newTurn(cfg Config, s signoff.Session, d *signoff.Delivery, now time.Time) *turn {
@@ -465,6 +466,9 @@ func (t *turn) ambiguous(r Reply, offered []signoff.Option) {
 }
 
 func (t *turn) unclear(r Reply) {
+	if t.helped(r) {
+		return
+	}
 	t.s.Unclear++
 	head := t.cat.Text("unclear")
 	if len(r.Negated) > 0 && t.s.State != signoff.StateAwaitingReceipt {

@@ -94,7 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer prod.close(context.WithoutCancel(ctx))
-	engine := dialog.New(prod.engineStore(), dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log, vids.engineOptions()...)
+	helpers, err := knowledgeOptions(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	engine := dialog.New(prod.engineStore(), dialog.MergeFunc(knowledge.Merge), cfg.Dialog, log, append(helpers, vids.engineOptions()...)...)
 	text, err := wireText(cfg.Text, engine, store, log)
 	if err != nil {
 		return err
