@@ -57,9 +57,16 @@ type (
 		pcm []int16
 		err error
 	}
+	// asrDone is what the recogniser heard: in one stretch of speech of
+	// turn ts (seg), heard early in the pause numbered pause after it, or
+	// in the whole of an ended turn (seg -1).
 	asrDone struct {
-		res speech.Result
-		err error
+		ts    *turnState
+		seg   int
+		pause int
+		res   speech.Result
+		into  speech.Intonation
+		err   error
 	}
 	replyDone struct {
 		turn dialog.Turn
@@ -100,6 +107,17 @@ type sentence struct {
 type playFrame struct {
 	pcm []int16
 	s   *sentence
+}
+
+// turnState is one turn of the caller's: the results of its stretches of
+// speech, recognised one by one early in the pauses after them. A turn
+// that has ended waits here for the results still out, while the next
+// turn may already have begun.
+type turnState struct {
+	segs    []speech.Result
+	pending int     // stretches being recognised
+	ended   bool    // no more speech belongs to it
+	pcm     []int16 // the whole turn, once ended: for one more try as a whole
 }
 
 // record is one piece of evidence for the delivery's log.
@@ -163,22 +181,29 @@ type call struct {
 	rejected  int        // utterances rejected in a row
 
 	// listening
-	jb         *jitterBuffer
-	items      []jitterItem
-	dec        decoder
-	lostRun    int
-	inPCM      []int16
-	dedup      speech.EventDeduper
-	dtmf       *speech.DTMFDetector
-	vad        *speech.VAD
-	ring       [][]int16 // the last frames heard, for the pre-roll
-	capturing  bool
-	utt        []int16
-	uttStart   time.Duration // on the VAD's time line
-	inbandKey  time.Duration // when an in-band key was last heard, on that line
-	lastPlay   time.Duration // when the bot last made a sound, on that line
-	asrBusy    bool
-	asrPending [][]int16
+	jb        *jitterBuffer
+	items     []jitterItem
+	dec       decoder
+	lostRun   int
+	inPCM     []int16
+	dedup     speech.EventDeduper
+	dtmf      *speech.DTMFDetector
+	vad       *speech.VAD
+	ring      [][]int16 // the last frames heard, for the pre-roll
+	capturing bool
+	utt       []int16
+	uttStart  time.Duration // on the VAD's time line
+	inbandKey time.Duration // when an in-band key was last heard, on that line
+	lastPlay  time.Duration // when the bot last made a sound, on that line
+
+	// the caller's turn (see turn.go)
+	cur       *turnState    // the turn being spoken, nil between turns
+	pauses    int           // counts pauses: a result from before speech resumed decides nothing
+	pausing   bool          // the caller paused; the turn has not ended
+	deciding  bool          // the stretch before the pause is being recognised
+	speechEnd time.Duration // where the last speech ended, on the VAD's time line
+	endAt     time.Duration // when the turn ends if nothing more is said, on that line
+	segStart  int           // sample of utt where the current stretch of speech begins
 
 	// replying
 	inputs   []signoff.Input
@@ -748,6 +773,11 @@ func (c *call) onAudio(frame []int16) {
 	switch ev.Kind {
 	case speech.VADOnset:
 		c.bargeIn("speech")
+		if c.capturing && c.pausing {
+			c.resume(ev.At)
+			c.utt = append(c.utt, frame...)
+			return
+		}
 		pre := preRoll
 		if c.lastPlay > ev.At-c.vad.Config().EchoTail {
 			pre = echoPreRoll
@@ -760,86 +790,46 @@ func (c *call) onAudio(frame []int16) {
 		}
 		c.uttStart = c.vad.Elapsed() - speech.Duration(len(c.utt), speech.SampleRate)
 		c.capturing = true
+		c.beginTurn()
 	case speech.VADEnd:
 		if !c.capturing {
 			return
 		}
 		c.utt = append(c.utt, frame...)
-		keep := speech.Samples(ev.At+postRoll-c.uttStart, speech.SampleRate)
-		if keep < len(c.utt) {
-			c.utt = c.utt[:keep]
-		}
-		c.capturing = false
-		c.endUtterance()
+		c.onPause(ev.At)
 	default:
 		if !c.capturing {
 			return
 		}
 		c.utt = append(c.utt, frame...)
-		if speech.Duration(len(c.utt), speech.SampleRate) >= maxUtterance {
-			c.capturing = false // the rest, until the VAD's end, is ignored
-			c.endUtterance()
+		switch {
+		case c.turnOver():
+			c.endTurn()
+		case speech.Duration(len(c.utt), speech.SampleRate) >= maxUtterance:
+			c.endTurn() // the rest, until the VAD's end, is ignored
 		}
 	}
 }
 
-// endUtterance hands a finished utterance to the recogniser, unless it was
-// a keypad tone.
-func (c *call) endUtterance() {
-	pcm := c.utt
-	c.utt = nil
-	if c.inbandKey >= c.uttStart-preRoll || c.h.asr == nil {
-		return
-	}
-	c.utterances++
-	if c.asrBusy {
-		if len(c.asrPending) < 2 {
-			c.asrPending = append(c.asrPending, pcm)
-		}
-		return
-	}
-	c.recognize(pcm)
-}
-
-func (c *call) recognize(pcm []int16) {
-	c.asrBusy = true
-	g := speech.MenuGrammar(c.offered, c.cat.Locale)
-	c.spawn(func() {
-		if !voiced(pcm) {
-			// A noise, not a word: never let the recogniser guess.
-			c.post(asrDone{res: speech.Result{Rejected: true, Silence: true}})
-			return
-		}
-		res, err := c.h.asr.Recognize(c.ctx, pcm, g)
-		c.post(asrDone{res: res, err: err})
-	})
-}
-
-// onRecognized takes what the recogniser heard: an answer goes to the
-// engine as the words heard; anything else (off-list words, noise) is asked
-// again here, and never reaches the engine.
-func (c *call) onRecognized(ev asrDone) {
-	c.asrBusy = false
-	c.h.log.Debug("voice: recognised", "call", c.id, "key", ev.res.Key, "rejected", ev.res.Rejected,
-		"silence", ev.res.Silence, "confidence", ev.res.Confidence)
+// deliver takes what the recogniser heard in a whole turn: an answer goes
+// to the engine as the words heard; anything else (off-list words, noise)
+// is asked again here, and never reaches the engine.
+func (c *call) deliver(res speech.Result, err error) {
+	c.h.log.Debug("voice: recognised", "call", c.id, "key", res.Key, "rejected", res.Rejected,
+		"silence", res.Silence, "confidence", res.Confidence)
 	switch {
-	case ev.err != nil:
-		c.h.logErr("voice: recognition failed", ev.err, "call", c.id, "code", signoff.ErrorCode(ev.err))
+	case err != nil:
+		c.h.logErr("voice: recognition failed", err, "call", c.id, "code", signoff.ErrorCode(err))
 		c.reask()
-	case ev.res.Rejected:
+	case res.Rejected:
 		c.record("speech_rejected", map[string]string{
-			"silence":    strconv.FormatBool(ev.res.Silence),
-			"confidence": strconv.FormatFloat(ev.res.Confidence, 'f', 2, 64),
+			"silence":    strconv.FormatBool(res.Silence),
+			"confidence": strconv.FormatFloat(res.Confidence, 'f', 2, 64),
 		})
 		c.reask()
 	default:
 		c.rejected = 0
-		c.input(signoff.Input{Kind: signoff.InputText, Text: ev.res.Text, Channel: signoff.ChannelVoice})
-	}
-	if len(c.asrPending) > 0 {
-		pcm := c.asrPending[0]
-		c.asrPending = c.asrPending[1:]
-		c.recognize(pcm)
+		c.input(signoff.Input{Kind: signoff.InputText, Text: res.Text, Channel: signoff.ChannelVoice})
 	}
 }
 
