@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	libopus "github.com/hraban/opus"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -52,10 +51,10 @@ const (
 type (
 	connEvent struct{ state webrtc.PeerConnectionState }
 	ttsDone   struct {
-		gen int
-		s   *sentence
-		pcm []int16
-		err error
+		gen  int
+		s    *sentence
+		clip *clip
+		err  error
 	}
 	// asrDone is what the recogniser heard: in one stretch of speech of
 	// turn ts (seg), heard early in the pause numbered pause after it, or
@@ -103,10 +102,12 @@ type sentence struct {
 	heard  bool
 }
 
-// playFrame is 20 ms of the bot's voice, or silence when pcm is nil.
+// playFrame is 20 ms of the bot's voice, frame i of clip, or silence when
+// clip is nil.
 type playFrame struct {
-	pcm []int16
-	s   *sentence
+	clip *clip
+	i    int
+	s    *sentence
 }
 
 // turnState is one turn of the caller's: the results of its stretches of
@@ -172,10 +173,7 @@ type call struct {
 	synthBusy bool
 	queue     []playFrame
 	playing   *utterance // of the frame last played
-	outR      *speech.Resampler
-	out8      []int16
-	enc       *libopus.Encoder // set when the bot speaks Opus; else PCMU
-	encBuf    []byte
+	opusOut   bool       // the bot speaks Opus; else PCMU
 	outPkt    rtp.Packet // the next packet out; pion sets its SSRC and payload type
 	playRMS   float64    // of the frame last played: the VAD's echo reference
 	rejected  int        // utterances rejected in a row
@@ -211,8 +209,7 @@ type call struct {
 	held     []dialog.Posted
 
 	// recording
-	rec       *speech.Recorder
-	recFile   recFile
+	rec       *recorder
 	callerBuf []int16
 
 	// counts for call_ended
@@ -229,10 +226,6 @@ func newCall(ctx context.Context, cancel context.CancelFunc, h *Handler, pc *web
 	if err != nil {
 		return nil, err
 	}
-	outR, err := speech.NewResampler(speech.SampleRate, 8000)
-	if err != nil {
-		return nil, err
-	}
 	c := &call{
 		h: h, id: newCallID(), sid: sid, token: token, tokenHash: sha256.Sum256([]byte(token)),
 		pc: pc, ctx: ctx, cancel: cancel,
@@ -241,7 +234,7 @@ func newCall(ctx context.Context, cancel context.CancelFunc, h *Handler, pc *web
 		records: make(chan record, 256),
 		hangupC: make(chan struct{}),
 		done:    make(chan struct{}),
-		vad:     vad, dtmf: dtmf, outR: outR,
+		vad:     vad, dtmf: dtmf,
 		jb:        newJitterBuffer(jitterDepth),
 		inbandKey: -time.Hour,
 		lastPlay:  -time.Hour,
@@ -326,11 +319,10 @@ func (c *call) readTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 func (c *call) addOutput(opus bool) error {
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
 	if opus {
-		enc, err := newOpusEncoder()
-		if err != nil {
+		if _, err := newOpusEncoder(); err != nil {
 			c.h.log.Warn("voice: no Opus encoder, speaking PCMU", "call", c.id, "err", err)
 		} else {
-			c.enc, c.encBuf = enc, make([]byte, maxOpusPacket)
+			c.opusOut = true
 			codec = opusCapability
 		}
 	}
@@ -424,7 +416,8 @@ func (c *call) run(s signoff.Session, posted <-chan dialog.Posted) {
 	defer func() { c.finish(reason, recordsDone) }()
 	c.begin(s)
 
-	tick := time.NewTicker(speech.FrameDuration)
+	next := time.Now().Add(speech.FrameDuration)
+	tick := time.NewTimer(speech.FrameDuration)
 	defer tick.Stop()
 	connect := time.NewTimer(c.h.cfg.ConnectTimeout)
 	defer connect.Stop()
@@ -442,8 +435,9 @@ func (c *call) run(s signoff.Session, posted <-chan dialog.Posted) {
 			}
 		case p := <-c.packets:
 			c.onPacket(p, time.Now())
-		case t := <-tick.C:
-			c.onTick(t)
+		case <-tick.C:
+			next = c.pace(next, time.Now())
+			tick.Reset(time.Until(next))
 		case p, ok := <-posted:
 			if !ok {
 				posted = nil
@@ -495,11 +489,11 @@ func (c *call) begin(s signoff.Session) {
 	c.offered = s.Offered
 	c.spoken = max(len(s.Transcript), s.Lines)
 	if dir := c.h.cfg.BlobDir; dir != "" {
-		f, rec, err := createRecording(dir)
+		rec, err := startRecorder(dir)
 		if err != nil {
 			c.h.log.Warn("voice: the call is not recorded", "call", c.id, "err", err)
 		} else {
-			c.recFile, c.rec = f, rec
+			c.rec = rec
 		}
 	}
 	c.record("call_started", map[string]string{"at": c.h.cfg.Now().UTC().Format(time.RFC3339Nano)})
@@ -561,9 +555,9 @@ func (c *call) synthNext() {
 	gen, ctx, lang, slow := c.gen, c.sayCtx, c.lang, c.h.cfg.Slow
 	c.spawn(func() {
 		t0 := time.Now()
-		pcm, err := c.h.synthesize(ctx, s.text, lang, slow)
+		cl, err := c.h.synthesize(ctx, s.text, lang, slow)
 		c.h.log.Debug("voice: synthesised", "call", c.id, "chars", len(s.text), "took", time.Since(t0))
-		c.post(ttsDone{gen: gen, s: s, pcm: pcm, err: err})
+		c.post(ttsDone{gen: gen, s: s, clip: cl, err: err})
 	})
 }
 
@@ -575,37 +569,31 @@ func (c *call) onSynth(ev ttsDone) {
 	if ev.err != nil {
 		c.h.logErr("voice: synthesis failed", ev.err, "call", c.id)
 	} else {
-		c.enqueue(ev.s, ev.pcm)
+		c.enqueue(ev.s, ev.clip)
 	}
 	c.synthNext()
 }
 
-// enqueue cuts a synthesised sentence into frames, padded to its minimum
+// enqueue queues a synthesised sentence's frames, padded to its minimum
 // length, with its pause after.
-func (c *call) enqueue(s *sentence, pcm []int16) {
-	n := 0
-	for ; n+speech.FrameSamples <= len(pcm); n += speech.FrameSamples {
-		c.queue = append(c.queue, playFrame{pcm: pcm[n : n+speech.FrameSamples : n+speech.FrameSamples], s: s})
+func (c *call) enqueue(s *sentence, cl *clip) {
+	for i := range cl.frames {
+		c.queue = append(c.queue, playFrame{clip: cl, i: i, s: s})
 	}
-	if n < len(pcm) {
-		last := make([]int16, speech.FrameSamples)
-		copy(last, pcm[n:])
-		c.queue = append(c.queue, playFrame{pcm: last, s: s})
-	}
-	frames := (len(pcm) + speech.FrameSamples - 1) / speech.FrameSamples
+	frames := len(cl.frames)
 	want := max(int(s.minDur/speech.FrameDuration), frames+int(s.pause/speech.FrameDuration))
 	for ; frames < want; frames++ {
 		c.queue = append(c.queue, playFrame{s: s})
 	}
 }
 
-// nextFrame takes the next 20 ms to play, nil for silence, and whether it
-// begins a message: the start of a talkspurt, which the RTP marker bit
-// flags (RFC 3551).
-func (c *call) nextFrame() ([]int16, bool) {
+// nextFrame takes the next 20 ms to play (a clip and its frame, nil for
+// silence) and whether it begins a message: the start of a talkspurt,
+// which the RTP marker bit flags (RFC 3551).
+func (c *call) nextFrame() (*clip, int, bool) {
 	if len(c.queue) == 0 {
 		c.playing = nil
-		return nil, false
+		return nil, 0, false
 	}
 	f := c.queue[0]
 	c.queue[0] = playFrame{}
@@ -614,14 +602,14 @@ func (c *call) nextFrame() ([]int16, bool) {
 	if f.s != nil {
 		u := f.s.utt
 		start = u != c.playing
-		if f.pcm != nil && !f.s.heard {
+		if f.clip != nil && !f.s.heard {
 			f.s.heard = true
 			u.heard = append(u.heard, f.s.text)
 		}
 		u.playedMs += int(speech.FrameDuration / time.Millisecond)
 		c.playing = u
 	}
-	return f.pcm, start
+	return f.clip, f.i, start
 }
 
 // bargeIn cuts the bot off: the utterance's context is cancelled and every
@@ -649,39 +637,60 @@ func (c *call) bargeIn(cause string) {
 	})
 }
 
-// onTick plays the next 20 ms: the only place audio is sent, paced by the
-// ticker. It also records both directions and gives up overdue gaps in the
-// caller's packets.
-func (c *call) onTick(t time.Time) {
-	c.items = c.jb.Expire(time.Now(), c.items[:0])
+// pace plays every frame that has fallen due by now, on the schedule next
+// (a frame every 20 ms), and returns the schedule's next time. A late
+// wake-up sends every frame that fell due, so that one late tick does not
+// put every later frame of the call behind; after a stall of more than
+// maxCatchUp the schedule starts afresh instead of bursting.
+func (c *call) pace(next, now time.Time) time.Time {
+	c.items = c.jb.Expire(now, c.items[:0])
 	c.consume(c.items)
+	if behind := now.Sub(next); behind > maxCatchUp {
+		if c.connected {
+			c.lateFrames += int(behind / speech.FrameDuration)
+		}
+		next = now
+	}
+	for !next.After(now) {
+		c.onTick(next, now)
+		next = next.Add(speech.FrameDuration)
+	}
+	return next
+}
+
+// maxCatchUp is the longest stall whose frames are all sent at once.
+const maxCatchUp = 200 * time.Millisecond
+
+// onTick plays the frame due at due: the only place audio is sent. The
+// frames' payloads are made once per sentence (clip), so a tick encodes
+// nothing. It also hands both directions to the recording.
+func (c *call) onTick(due, now time.Time) {
 	if !c.connected {
 		return
 	}
-	if !c.lastTick.IsZero() && (t.Sub(c.lastTick) > 2*speech.FrameDuration+speech.FrameDuration/2 || time.Since(t) > 2*speech.FrameDuration) {
+	if now.Sub(due) > 2*speech.FrameDuration {
 		c.lateFrames++
 	}
-	c.lastTick = t
-	frame, start := c.nextFrame()
-	c.playRMS = speech.RMS(frame)
-	src := frame
-	if src == nil {
-		src = silence[:]
+	cl, i, start := c.nextFrame()
+	var frame []int16
+	c.playRMS = 0
+	if cl != nil {
+		frame, c.playRMS = cl.frames[i], cl.rms[i]
 	}
 	c.outPkt.Marker = start
 	var step uint32
-	if c.enc != nil {
-		n, err := c.enc.Encode(src, c.encBuf)
-		if err != nil {
-			c.h.log.Debug("voice: Opus encoding failed", "call", c.id, "err", err)
-			n = 0
+	if c.opusOut {
+		c.outPkt.Payload = opusSilence()
+		if cl != nil {
+			c.outPkt.Payload = cl.opusPackets()[i]
 		}
-		c.outPkt.Payload = c.encBuf[:n]
 		step = opusFrameTicks
 	} else {
-		c.out8 = c.outR.Resample(c.out8[:0], src)
-		c.outPkt.Payload = speech.AppendMulaw(c.outPkt.Payload[:0], c.out8)
-		step = uint32(len(c.out8))
+		c.outPkt.Payload = silentPCMU
+		if cl != nil {
+			c.outPkt.Payload = cl.pcmu[i]
+		}
+		step = speech.FrameSamples / 2
 	}
 	if len(c.outPkt.Payload) > 0 {
 		if err := c.out.WriteRTP(&c.outPkt); err != nil {
@@ -692,16 +701,10 @@ func (c *call) onTick(t time.Time) {
 	c.outPkt.Timestamp += step
 	if c.rec != nil {
 		n := min(len(c.callerBuf), speech.FrameSamples)
-		if err := c.rec.Write(c.callerBuf[:n], frame); err != nil {
-			c.h.log.Warn("voice: recording stopped", "call", c.id, "err", err)
-			c.recFile.discard()
-			c.rec, c.recFile = nil, recFile{}
-		}
+		c.rec.write(c.callerBuf[:n], frame)
 		c.callerBuf = c.callerBuf[:copy(c.callerBuf, c.callerBuf[n:])]
 	}
 }
-
-var silence [speech.FrameSamples]int16
 
 // onPacket takes one packet from the caller: keypad events at once, audio
 // through the jitter buffer.
@@ -949,7 +952,11 @@ func (c *call) finish(reason string, recordsDone <-chan struct{}) {
 		if c.codecIn == kindUnknown {
 			codec = "none"
 		}
-		sum, d, err := c.recFile.finish(c.rec)
+		r := c.rec.close()
+		sum, d, err := r.sum, r.d, r.err
+		if c.rec.dropped > 0 {
+			c.h.log.Warn("voice: recording has gaps: the disk fell behind", "call", c.id, "frames", c.rec.dropped)
+		}
 		switch {
 		case err != nil:
 			c.h.log.Warn("voice: recording lost", "call", c.id, "err", err)
