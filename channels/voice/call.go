@@ -115,6 +115,7 @@ type playFrame struct {
 // that has ended waits here for the results still out, while the next
 // turn may already have begun.
 type turnState struct {
+	prefix  string // words of an early-ended number this turn continues
 	segs    []speech.Result
 	pending int     // stretches being recognised
 	ended   bool    // no more speech belongs to it
@@ -195,13 +196,16 @@ type call struct {
 	lastPlay  time.Duration // when the bot last made a sound, on that line
 
 	// the caller's turn (see turn.go)
-	cur       *turnState    // the turn being spoken, nil between turns
-	pauses    int           // counts pauses: a result from before speech resumed decides nothing
-	pausing   bool          // the caller paused; the turn has not ended
-	deciding  bool          // the stretch before the pause is being recognised
-	speechEnd time.Duration // where the last speech ended, on the VAD's time line
-	endAt     time.Duration // when the turn ends if nothing more is said, on that line
-	segStart  int           // sample of utt where the current stretch of speech begins
+	cur        *turnState    // the turn being spoken, nil between turns
+	pauses     int           // counts pauses: a result from before speech resumed decides nothing
+	pausing    bool          // the caller paused; the turn has not ended
+	deciding   bool          // the stretch before the pause is being recognised
+	speechEnd  time.Duration // where the last speech ended, on the VAD's time line
+	endAt      time.Duration // when the turn ends if nothing more is said, on that line
+	segStart   int           // sample of utt where the current stretch of speech begins
+	joinText   string        // a number that ended its turn early, which speech until joinUntil continues
+	joinUntil  time.Duration // on the VAD's time line
+	joinPlayed time.Duration // of the bot's voice since
 
 	// replying
 	inputs   []signoff.Input
@@ -676,6 +680,7 @@ func (c *call) onTick(due, now time.Time) {
 	c.playRMS = 0
 	if cl != nil {
 		frame, c.playRMS = cl.frames[i], cl.rms[i]
+		c.joinPlayed += speech.FrameDuration
 	}
 	c.outPkt.Marker = start
 	var step uint32
@@ -793,7 +798,7 @@ func (c *call) onAudio(frame []int16) {
 		}
 		c.uttStart = c.vad.Elapsed() - speech.Duration(len(c.utt), speech.SampleRate)
 		c.capturing = true
-		c.beginTurn()
+		c.beginTurn(ev.At)
 	case speech.VADEnd:
 		if !c.capturing {
 			return
@@ -814,10 +819,14 @@ func (c *call) onAudio(frame []int16) {
 	}
 }
 
-// deliver takes what the recogniser heard in a whole turn: an answer goes
-// to the engine as the words heard; anything else (off-list words, noise)
-// is asked again here, and never reaches the engine.
-func (c *call) deliver(res speech.Result, err error) {
+// deliver takes what the recogniser heard in turn ts: an answer goes to
+// the engine as the words heard (after those of the number it continues);
+// anything else (off-list words, noise) is asked again here, and never
+// reaches the engine.
+func (c *call) deliver(ts *turnState, res speech.Result, err error) {
+	if !res.Rejected && ts.prefix != "" {
+		res.Text = ts.prefix + " " + res.Text
+	}
 	c.h.log.Debug("voice: recognised", "call", c.id, "key", res.Key, "rejected", res.Rejected,
 		"silence", res.Silence, "confidence", res.Confidence)
 	switch {

@@ -20,12 +20,27 @@ import (
 // Without early recognition (EarlyAfter < 0) the turn ends after
 // EndSilence and is recognised whole.
 
+// The joining of speech to a number that ended its turn early: see
+// beginTurn.
+const (
+	joinWindow = time.Second
+	joinPlayed = 300 * time.Millisecond
+)
+
 // early reports whether stretches of speech are recognised in the pauses.
 func (c *call) early() bool { return c.h.cfg.EarlyAfter > 0 && c.h.asr != nil }
 
-// beginTurn starts a turn with the utterance just begun.
-func (c *call) beginTurn() {
+// beginTurn starts a turn with the utterance just begun at at. Speech that
+// starts within joinWindow of a number that ended its turn early, before
+// joinPlayed of the answer has played, continues that number: "two. … one"
+// reaches the engine as "two" then "two one", never as a bare "one", which
+// the read-back of "two" would take for yes.
+func (c *call) beginTurn(at time.Duration) {
 	c.cur = &turnState{}
+	if c.joinText != "" && at < c.joinUntil && c.joinPlayed < joinPlayed {
+		c.cur.prefix = c.joinText
+	}
+	c.joinText = ""
 	c.pausing, c.deciding = false, false
 	c.segStart = 0
 	c.pauses++
@@ -142,7 +157,7 @@ func (c *call) finishTurn(ts *turnState) {
 		return
 	}
 	ts.pcm = nil
-	c.deliver(res, nil)
+	c.deliver(ts, res, nil)
 }
 
 // heardStretches counts the stretches with more than noise in them.
@@ -161,7 +176,7 @@ func (c *call) onRecognized(ev asrDone) {
 	ts := ev.ts
 	ts.pending--
 	if ev.seg < 0 {
-		c.deliver(ev.res, ev.err)
+		c.deliver(ts, ev.res, ev.err)
 		return
 	}
 	if ev.err != nil {
@@ -177,6 +192,9 @@ func (c *call) onRecognized(ev asrDone) {
 		return // the caller spoke again: the turn goes on
 	}
 	d := speech.Completion(ev.res, ev.into)
+	if d == speech.TurnEnd && speech.IsDigitAnswer(ev.res) {
+		c.joinText, c.joinUntil, c.joinPlayed = speech.JoinResults(ts.segs).Text, c.speechEnd+joinWindow, 0
+	}
 	c.h.log.Debug("voice: early recognition", "call", c.id, "key", ev.res.Key, "rejected", ev.res.Rejected,
 		"intonation", ev.into, "decision", d, "after", c.vad.Elapsed()-c.speechEnd)
 	c.endAt = c.speechEnd + speech.EndAfter(d, c.h.cfg.EndSilence, c.h.cfg.Hold)

@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,23 @@ func TestTurnNumberGoingOn(t *testing.T) {
 		if strings.Join(texts, "|") != strings.Join(tc.want, "|") {
 			t.Errorf("%q: the engine got %q, want %q", tc.parts, texts, tc.want)
 		}
+	}
+}
+
+// TestTurnCorrection: "two." ends its turn early, and "one" said right
+// after it ("two. one") continues it: the engine gets "two one" (which it
+// asks again about), never a bare "one", which the read-back of "two"
+// would take for yes. Under load the two may arrive as one turn; either
+// way no bare "one" is sent.
+func TestTurnCorrection(t *testing.T) {
+	pcm, span := spoken(t, "two.", "…100ms", "one.")
+	_, got := turnCall(t, Config{EndSilence: 2 * time.Second}, pcm, span, 3*time.Second)
+	var texts []string
+	for _, in := range got {
+		texts = append(texts, in.text)
+	}
+	t.Logf("the engine got %q", texts)
+	if len(texts) == 0 || texts[len(texts)-1] != "two one" || slices.Contains(texts, "one") {
+		t.Errorf("the engine got %q, want \"two one\" last and no bare \"one\"", texts)
 	}
 }

@@ -92,7 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	tts, asr, closeSpeech := speechEngines(cfg, log)
 	defer closeSpeech()
-	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech},
+	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech,
+		EndSilence: cfg.VADSilence, Hold: cfg.VADHold, EarlyAfter: earlyAfter(cfg)},
 		engine, store, tts, asr, log)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
