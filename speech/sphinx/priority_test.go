@@ -15,8 +15,8 @@ func TestDecodesAtLowPriority(t *testing.T) {
 	before := threadNice()
 	var inside int
 	lowPriority(10, func() { inside = threadNice() })
-	if want := max(10, before); inside != want {
-		t.Errorf("niceness inside lowPriority = %d, want %d", inside, want)
+	if inside < 10 {
+		t.Errorf("niceness inside lowPriority = %d, want 10 or more", inside)
 	}
 	if after := threadNice(); after != before {
 		t.Errorf("the caller's thread went from niceness %d to %d", before, after)
