@@ -298,7 +298,7 @@ func TestBargeIn(t *testing.T) {
 	}
 	// The utterance goes to the recogniser, which rejects it: asked again,
 	// nothing sent to the engine.
-	waitFor(t, 3*time.Second, "the rejected utterance was not asked again", func() bool {
+	waitFor(t, 6*time.Second, "the rejected utterance was not asked again", func() bool {
 		return len(conv.Records("speech_rejected")) == 1
 	})
 	if in := conv.Inputs(); len(in) != 0 {
