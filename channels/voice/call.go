@@ -662,8 +662,12 @@ func (c *call) pace(next, now time.Time) time.Time {
 	return next
 }
 
-// maxCatchUp is the longest stall whose frames are all sent at once.
-const maxCatchUp = 200 * time.Millisecond
+// maxCatchUp is the longest stall whose frames are all sent at once. It is
+// long: a schedule started afresh leaves every later frame of the call
+// behind at the receiver (and its RTP clock behind the wall clock), where a
+// burst costs only the stall's own frames; a receiver's jitter buffer
+// absorbs a burst of this size.
+const maxCatchUp = 2 * time.Second
 
 // onTick plays the frame due at due: the only place audio is sent. The
 // frames' payloads are made once per sentence (clip), so a tick encodes

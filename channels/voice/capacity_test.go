@@ -102,7 +102,7 @@ func TestPaceCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.out, c.connected = track, true
-	cl, err := newClip(tone(2*time.Second, 400, -14))
+	cl, err := newClip(tone(6*time.Second, 400, -14))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +122,26 @@ func TestPaceCatchesUp(t *testing.T) {
 	}
 
 	queued, late := len(c.queue), c.lateFrames
-	now = now.Add(time.Second)
+	now = now.Add(500 * time.Millisecond)
+	next = c.pace(next, now)
+	if sent := queued - len(c.queue); sent != 25 {
+		t.Errorf("after a 500 ms stall: sent %d frames, want the 25 that fell due", sent)
+	}
+	if c.lateFrames-late != 22 {
+		t.Errorf("a 500 ms stall counted %d late frames, want 22 (60 to 480 ms behind)", c.lateFrames-late)
+	}
+	if want := now.Add(speech.FrameDuration); !next.Equal(want) {
+		t.Errorf("next frame due %v after the stall, want %v", next.Sub(now), want.Sub(now))
+	}
+
+	queued, late = len(c.queue), c.lateFrames
+	now = now.Add(3 * time.Second)
 	next = c.pace(next, now)
 	if sent := queued - len(c.queue); sent != 1 {
-		t.Errorf("after a 1 s stall: sent %d frames, want 1 (the schedule starts afresh)", sent)
+		t.Errorf("after a 3 s stall: sent %d frames, want 1 (the schedule starts afresh)", sent)
 	}
-	if c.lateFrames-late < 40 {
-		t.Errorf("a 1 s stall counted %d late frames, want about 49", c.lateFrames-late)
+	if c.lateFrames-late < 140 {
+		t.Errorf("a 3 s stall counted %d late frames, want about 149", c.lateFrames-late)
 	}
 	if want := now.Add(speech.FrameDuration); !next.Equal(want) {
 		t.Errorf("next frame due %v after the stall, want %v", next.Sub(now), want.Sub(now))
