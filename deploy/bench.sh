@@ -37,7 +37,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null && 
 
 if [[ -n ${PROFILE:-} ]]; then (sleep "${PROFILE_DELAY:-1}"; curl -s "http://$SIGNOFF_DEBUG_ADDR/debug/pprof/profile?seconds=3" -o "$PROFILE") & fi
 if [[ $mode == call ]]; then
-	bin/signoffctl callbench -url "http://127.0.0.1:$sport" -secret "$secret" "$@"
+	bin/signoffctl callbench -url "http://127.0.0.1:$sport" -secret "$secret" -server-pid "$spid" "$@"
 	exit
 fi
 bin/signoffctl bench -url "http://127.0.0.1:$sport" -secret "$secret" -redis "redis://127.0.0.1:$rport/1" "$@"

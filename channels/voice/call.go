@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	libopus "github.com/hraban/opus"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -52,14 +51,21 @@ const (
 type (
 	connEvent struct{ state webrtc.PeerConnectionState }
 	ttsDone   struct {
-		gen int
-		s   *sentence
-		pcm []int16
-		err error
+		gen  int
+		s    *sentence
+		clip *clip
+		err  error
 	}
+	// asrDone is what the recogniser heard: in one stretch of speech of
+	// turn ts (seg), heard early in the pause numbered pause after it, or
+	// in the whole of an ended turn (seg -1).
 	asrDone struct {
-		res speech.Result
-		err error
+		ts    *turnState
+		seg   int
+		pause int
+		res   speech.Result
+		into  speech.Intonation
+		err   error
 	}
 	replyDone struct {
 		turn dialog.Turn
@@ -96,10 +102,24 @@ type sentence struct {
 	heard  bool
 }
 
-// playFrame is 20 ms of the bot's voice, or silence when pcm is nil.
+// playFrame is 20 ms of the bot's voice, frame i of clip, or silence when
+// clip is nil.
 type playFrame struct {
-	pcm []int16
-	s   *sentence
+	clip *clip
+	i    int
+	s    *sentence
+}
+
+// turnState is one turn of the caller's: the results of its stretches of
+// speech, recognised one by one early in the pauses after them. A turn
+// that has ended waits here for the results still out, while the next
+// turn may already have begun.
+type turnState struct {
+	prefix  string // words of an early-ended number this turn continues
+	segs    []speech.Result
+	pending int     // stretches being recognised
+	ended   bool    // no more speech belongs to it
+	pcm     []int16 // the whole turn, once ended: for one more try as a whole
 }
 
 // record is one piece of evidence for the delivery's log.
@@ -154,31 +174,38 @@ type call struct {
 	synthBusy bool
 	queue     []playFrame
 	playing   *utterance // of the frame last played
-	outR      *speech.Resampler
-	out8      []int16
-	enc       *libopus.Encoder // set when the bot speaks Opus; else PCMU
-	encBuf    []byte
+	opusOut   bool       // the bot speaks Opus; else PCMU
 	outPkt    rtp.Packet // the next packet out; pion sets its SSRC and payload type
 	playRMS   float64    // of the frame last played: the VAD's echo reference
 	rejected  int        // utterances rejected in a row
 
 	// listening
-	jb         *jitterBuffer
-	items      []jitterItem
-	dec        decoder
-	lostRun    int
-	inPCM      []int16
-	dedup      speech.EventDeduper
-	dtmf       *speech.DTMFDetector
-	vad        *speech.VAD
-	ring       [][]int16 // the last frames heard, for the pre-roll
-	capturing  bool
-	utt        []int16
-	uttStart   time.Duration // on the VAD's time line
-	inbandKey  time.Duration // when an in-band key was last heard, on that line
-	lastPlay   time.Duration // when the bot last made a sound, on that line
-	asrBusy    bool
-	asrPending [][]int16
+	jb        *jitterBuffer
+	items     []jitterItem
+	dec       decoder
+	lostRun   int
+	inPCM     []int16
+	dedup     speech.EventDeduper
+	dtmf      *speech.DTMFDetector
+	vad       *speech.VAD
+	ring      [][]int16 // the last frames heard, for the pre-roll
+	capturing bool
+	utt       []int16
+	uttStart  time.Duration // on the VAD's time line
+	inbandKey time.Duration // when an in-band key was last heard, on that line
+	lastPlay  time.Duration // when the bot last made a sound, on that line
+
+	// the caller's turn (see turn.go)
+	cur        *turnState    // the turn being spoken, nil between turns
+	pauses     int           // counts pauses: a result from before speech resumed decides nothing
+	pausing    bool          // the caller paused; the turn has not ended
+	deciding   bool          // the stretch before the pause is being recognised
+	speechEnd  time.Duration // where the last speech ended, on the VAD's time line
+	endAt      time.Duration // when the turn ends if nothing more is said, on that line
+	segStart   int           // sample of utt where the current stretch of speech begins
+	joinText   string        // a number that ended its turn early, which speech until joinUntil continues
+	joinUntil  time.Duration // on the VAD's time line
+	joinPlayed time.Duration // of the bot's voice since
 
 	// replying
 	inputs   []signoff.Input
@@ -186,8 +213,7 @@ type call struct {
 	held     []dialog.Posted
 
 	// recording
-	rec       *speech.Recorder
-	recFile   recFile
+	rec       *recorder
 	callerBuf []int16
 
 	// counts for call_ended
@@ -204,10 +230,6 @@ func newCall(ctx context.Context, cancel context.CancelFunc, h *Handler, pc *web
 	if err != nil {
 		return nil, err
 	}
-	outR, err := speech.NewResampler(speech.SampleRate, 8000)
-	if err != nil {
-		return nil, err
-	}
 	c := &call{
 		h: h, id: newCallID(), sid: sid, token: token, tokenHash: sha256.Sum256([]byte(token)),
 		pc: pc, ctx: ctx, cancel: cancel,
@@ -216,7 +238,7 @@ func newCall(ctx context.Context, cancel context.CancelFunc, h *Handler, pc *web
 		records: make(chan record, 256),
 		hangupC: make(chan struct{}),
 		done:    make(chan struct{}),
-		vad:     vad, dtmf: dtmf, outR: outR,
+		vad:     vad, dtmf: dtmf,
 		jb:        newJitterBuffer(jitterDepth),
 		inbandKey: -time.Hour,
 		lastPlay:  -time.Hour,
@@ -301,11 +323,10 @@ func (c *call) readTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 func (c *call) addOutput(opus bool) error {
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
 	if opus {
-		enc, err := newOpusEncoder()
-		if err != nil {
+		if _, err := newOpusEncoder(); err != nil {
 			c.h.log.Warn("voice: no Opus encoder, speaking PCMU", "call", c.id, "err", err)
 		} else {
-			c.enc, c.encBuf = enc, make([]byte, maxOpusPacket)
+			c.opusOut = true
 			codec = opusCapability
 		}
 	}
@@ -399,7 +420,8 @@ func (c *call) run(s signoff.Session, posted <-chan dialog.Posted) {
 	defer func() { c.finish(reason, recordsDone) }()
 	c.begin(s)
 
-	tick := time.NewTicker(speech.FrameDuration)
+	next := time.Now().Add(speech.FrameDuration)
+	tick := time.NewTimer(speech.FrameDuration)
 	defer tick.Stop()
 	connect := time.NewTimer(c.h.cfg.ConnectTimeout)
 	defer connect.Stop()
@@ -417,8 +439,9 @@ func (c *call) run(s signoff.Session, posted <-chan dialog.Posted) {
 			}
 		case p := <-c.packets:
 			c.onPacket(p, time.Now())
-		case t := <-tick.C:
-			c.onTick(t)
+		case <-tick.C:
+			next = c.pace(next, time.Now())
+			tick.Reset(time.Until(next))
 		case p, ok := <-posted:
 			if !ok {
 				posted = nil
@@ -470,11 +493,11 @@ func (c *call) begin(s signoff.Session) {
 	c.offered = s.Offered
 	c.spoken = max(len(s.Transcript), s.Lines)
 	if dir := c.h.cfg.BlobDir; dir != "" {
-		f, rec, err := createRecording(dir)
+		rec, err := startRecorder(dir)
 		if err != nil {
 			c.h.log.Warn("voice: the call is not recorded", "call", c.id, "err", err)
 		} else {
-			c.recFile, c.rec = f, rec
+			c.rec = rec
 		}
 	}
 	c.record("call_started", map[string]string{"at": c.h.cfg.Now().UTC().Format(time.RFC3339Nano)})
@@ -536,9 +559,9 @@ func (c *call) synthNext() {
 	gen, ctx, lang, slow := c.gen, c.sayCtx, c.lang, c.h.cfg.Slow
 	c.spawn(func() {
 		t0 := time.Now()
-		pcm, err := c.h.synthesize(ctx, s.text, lang, slow)
+		cl, err := c.h.synthesize(ctx, s.text, lang, slow)
 		c.h.log.Debug("voice: synthesised", "call", c.id, "chars", len(s.text), "took", time.Since(t0))
-		c.post(ttsDone{gen: gen, s: s, pcm: pcm, err: err})
+		c.post(ttsDone{gen: gen, s: s, clip: cl, err: err})
 	})
 }
 
@@ -550,37 +573,31 @@ func (c *call) onSynth(ev ttsDone) {
 	if ev.err != nil {
 		c.h.logErr("voice: synthesis failed", ev.err, "call", c.id)
 	} else {
-		c.enqueue(ev.s, ev.pcm)
+		c.enqueue(ev.s, ev.clip)
 	}
 	c.synthNext()
 }
 
-// enqueue cuts a synthesised sentence into frames, padded to its minimum
+// enqueue queues a synthesised sentence's frames, padded to its minimum
 // length, with its pause after.
-func (c *call) enqueue(s *sentence, pcm []int16) {
-	n := 0
-	for ; n+speech.FrameSamples <= len(pcm); n += speech.FrameSamples {
-		c.queue = append(c.queue, playFrame{pcm: pcm[n : n+speech.FrameSamples : n+speech.FrameSamples], s: s})
+func (c *call) enqueue(s *sentence, cl *clip) {
+	for i := range cl.frames {
+		c.queue = append(c.queue, playFrame{clip: cl, i: i, s: s})
 	}
-	if n < len(pcm) {
-		last := make([]int16, speech.FrameSamples)
-		copy(last, pcm[n:])
-		c.queue = append(c.queue, playFrame{pcm: last, s: s})
-	}
-	frames := (len(pcm) + speech.FrameSamples - 1) / speech.FrameSamples
+	frames := len(cl.frames)
 	want := max(int(s.minDur/speech.FrameDuration), frames+int(s.pause/speech.FrameDuration))
 	for ; frames < want; frames++ {
 		c.queue = append(c.queue, playFrame{s: s})
 	}
 }
 
-// nextFrame takes the next 20 ms to play, nil for silence, and whether it
-// begins a message: the start of a talkspurt, which the RTP marker bit
-// flags (RFC 3551).
-func (c *call) nextFrame() ([]int16, bool) {
+// nextFrame takes the next 20 ms to play (a clip and its frame, nil for
+// silence) and whether it begins a message: the start of a talkspurt,
+// which the RTP marker bit flags (RFC 3551).
+func (c *call) nextFrame() (*clip, int, bool) {
 	if len(c.queue) == 0 {
 		c.playing = nil
-		return nil, false
+		return nil, 0, false
 	}
 	f := c.queue[0]
 	c.queue[0] = playFrame{}
@@ -589,14 +606,14 @@ func (c *call) nextFrame() ([]int16, bool) {
 	if f.s != nil {
 		u := f.s.utt
 		start = u != c.playing
-		if f.pcm != nil && !f.s.heard {
+		if f.clip != nil && !f.s.heard {
 			f.s.heard = true
 			u.heard = append(u.heard, f.s.text)
 		}
 		u.playedMs += int(speech.FrameDuration / time.Millisecond)
 		c.playing = u
 	}
-	return f.pcm, start
+	return f.clip, f.i, start
 }
 
 // bargeIn cuts the bot off: the utterance's context is cancelled and every
@@ -624,42 +641,68 @@ func (c *call) bargeIn(cause string) {
 	})
 }
 
-// onTick plays the next 20 ms: the only place audio is sent, paced by the
-// ticker. It also records both directions and gives up overdue gaps in the
-// caller's packets.
-func (c *call) onTick(t time.Time) {
-	c.items = c.jb.Expire(time.Now(), c.items[:0])
+// pace plays every frame that has fallen due by now, on the schedule next
+// (a frame every 20 ms), and returns the schedule's next time. A late
+// wake-up sends every frame that fell due, so that one late tick does not
+// put every later frame of the call behind; after a stall of more than
+// maxCatchUp the schedule starts afresh instead of bursting.
+func (c *call) pace(next, now time.Time) time.Time {
+	c.items = c.jb.Expire(now, c.items[:0])
 	c.consume(c.items)
+	if behind := now.Sub(next); behind > maxCatchUp {
+		if c.connected {
+			c.lateFrames += int(behind / speech.FrameDuration)
+		}
+		next = now
+	}
+	for !next.After(now) {
+		c.onTick(next, now)
+		next = next.Add(speech.FrameDuration)
+	}
+	return next
+}
+
+// maxCatchUp is the longest stall whose frames are all sent at once. It is
+// long: a schedule started afresh leaves every later frame of the call
+// behind at the receiver (and its RTP clock behind the wall clock), where a
+// burst costs only the stall's own frames; a receiver's jitter buffer
+// absorbs a burst of this size.
+const maxCatchUp = 2 * time.Second
+
+// onTick plays the frame due at due: the only place audio is sent. The
+// frames' payloads are made once per sentence (clip), so a tick encodes
+// nothing. It also hands both directions to the recording.
+func (c *call) onTick(due, now time.Time) {
 	if !c.connected {
 		return
 	}
-	if !c.lastTick.IsZero() && (t.Sub(c.lastTick) > 2*speech.FrameDuration+speech.FrameDuration/2 || time.Since(t) > 2*speech.FrameDuration) {
+	if now.Sub(due) > 2*speech.FrameDuration {
 		c.lateFrames++
 	}
 	if f := c.h.cfg.FrameLateness; f != nil {
-		f(time.Since(t))
+		f(now.Sub(due))
 	}
-	c.lastTick = t
-	frame, start := c.nextFrame()
-	c.playRMS = speech.RMS(frame)
-	src := frame
-	if src == nil {
-		src = silence[:]
+	cl, i, start := c.nextFrame()
+	var frame []int16
+	c.playRMS = 0
+	if cl != nil {
+		frame, c.playRMS = cl.frames[i], cl.rms[i]
+		c.joinPlayed += speech.FrameDuration
 	}
 	c.outPkt.Marker = start
 	var step uint32
-	if c.enc != nil {
-		n, err := c.enc.Encode(src, c.encBuf)
-		if err != nil {
-			c.h.log.Debug("voice: Opus encoding failed", "call", c.id, "err", err)
-			n = 0
+	if c.opusOut {
+		c.outPkt.Payload = opusSilence()
+		if cl != nil {
+			c.outPkt.Payload = cl.opusPackets()[i]
 		}
-		c.outPkt.Payload = c.encBuf[:n]
 		step = opusFrameTicks
 	} else {
-		c.out8 = c.outR.Resample(c.out8[:0], src)
-		c.outPkt.Payload = speech.AppendMulaw(c.outPkt.Payload[:0], c.out8)
-		step = uint32(len(c.out8))
+		c.outPkt.Payload = silentPCMU
+		if cl != nil {
+			c.outPkt.Payload = cl.pcmu[i]
+		}
+		step = speech.FrameSamples / 2
 	}
 	if len(c.outPkt.Payload) > 0 {
 		if err := c.out.WriteRTP(&c.outPkt); err != nil {
@@ -670,16 +713,10 @@ func (c *call) onTick(t time.Time) {
 	c.outPkt.Timestamp += step
 	if c.rec != nil {
 		n := min(len(c.callerBuf), speech.FrameSamples)
-		if err := c.rec.Write(c.callerBuf[:n], frame); err != nil {
-			c.h.log.Warn("voice: recording stopped", "call", c.id, "err", err)
-			c.recFile.discard()
-			c.rec, c.recFile = nil, recFile{}
-		}
+		c.rec.write(c.callerBuf[:n], frame)
 		c.callerBuf = c.callerBuf[:copy(c.callerBuf, c.callerBuf[n:])]
 	}
 }
-
-var silence [speech.FrameSamples]int16
 
 // onPacket takes one packet from the caller: keypad events at once, audio
 // through the jitter buffer.
@@ -751,6 +788,11 @@ func (c *call) onAudio(frame []int16) {
 	switch ev.Kind {
 	case speech.VADOnset:
 		c.bargeIn("speech")
+		if c.capturing && c.pausing {
+			c.resume(ev.At)
+			c.utt = append(c.utt, frame...)
+			return
+		}
 		pre := preRoll
 		if c.lastPlay > ev.At-c.vad.Config().EchoTail {
 			pre = echoPreRoll
@@ -763,86 +805,50 @@ func (c *call) onAudio(frame []int16) {
 		}
 		c.uttStart = c.vad.Elapsed() - speech.Duration(len(c.utt), speech.SampleRate)
 		c.capturing = true
+		c.beginTurn(ev.At)
 	case speech.VADEnd:
 		if !c.capturing {
 			return
 		}
 		c.utt = append(c.utt, frame...)
-		keep := speech.Samples(ev.At+postRoll-c.uttStart, speech.SampleRate)
-		if keep < len(c.utt) {
-			c.utt = c.utt[:keep]
-		}
-		c.capturing = false
-		c.endUtterance()
+		c.onPause(ev.At)
 	default:
 		if !c.capturing {
 			return
 		}
 		c.utt = append(c.utt, frame...)
-		if speech.Duration(len(c.utt), speech.SampleRate) >= maxUtterance {
-			c.capturing = false // the rest, until the VAD's end, is ignored
-			c.endUtterance()
+		switch {
+		case c.turnOver():
+			c.endTurn()
+		case speech.Duration(len(c.utt), speech.SampleRate) >= maxUtterance:
+			c.endTurn() // the rest, until the VAD's end, is ignored
 		}
 	}
 }
 
-// endUtterance hands a finished utterance to the recogniser, unless it was
-// a keypad tone.
-func (c *call) endUtterance() {
-	pcm := c.utt
-	c.utt = nil
-	if c.inbandKey >= c.uttStart-preRoll || c.h.asr == nil {
-		return
+// deliver takes what the recogniser heard in turn ts: an answer goes to
+// the engine as the words heard (after those of the number it continues);
+// anything else (off-list words, noise) is asked again here, and never
+// reaches the engine.
+func (c *call) deliver(ts *turnState, res speech.Result, err error) {
+	if !res.Rejected && ts.prefix != "" {
+		res.Text = ts.prefix + " " + res.Text
 	}
-	c.utterances++
-	if c.asrBusy {
-		if len(c.asrPending) < 2 {
-			c.asrPending = append(c.asrPending, pcm)
-		}
-		return
-	}
-	c.recognize(pcm)
-}
-
-func (c *call) recognize(pcm []int16) {
-	c.asrBusy = true
-	g := speech.MenuGrammar(c.offered, c.cat.Locale)
-	c.spawn(func() {
-		if !voiced(pcm) {
-			// A noise, not a word: never let the recogniser guess.
-			c.post(asrDone{res: speech.Result{Rejected: true, Silence: true}})
-			return
-		}
-		res, err := c.h.asr.Recognize(c.ctx, pcm, g)
-		c.post(asrDone{res: res, err: err})
-	})
-}
-
-// onRecognized takes what the recogniser heard: an answer goes to the
-// engine as the words heard; anything else (off-list words, noise) is asked
-// again here, and never reaches the engine.
-func (c *call) onRecognized(ev asrDone) {
-	c.asrBusy = false
-	c.h.log.Debug("voice: recognised", "call", c.id, "key", ev.res.Key, "rejected", ev.res.Rejected,
-		"silence", ev.res.Silence, "confidence", ev.res.Confidence)
+	c.h.log.Debug("voice: recognised", "call", c.id, "key", res.Key, "rejected", res.Rejected,
+		"silence", res.Silence, "confidence", res.Confidence)
 	switch {
-	case ev.err != nil:
-		c.h.logErr("voice: recognition failed", ev.err, "call", c.id, "code", signoff.ErrorCode(ev.err))
+	case err != nil:
+		c.h.logErr("voice: recognition failed", err, "call", c.id, "code", signoff.ErrorCode(err))
 		c.reask()
-	case ev.res.Rejected:
+	case res.Rejected:
 		c.record("speech_rejected", map[string]string{
-			"silence":    strconv.FormatBool(ev.res.Silence),
-			"confidence": strconv.FormatFloat(ev.res.Confidence, 'f', 2, 64),
+			"silence":    strconv.FormatBool(res.Silence),
+			"confidence": strconv.FormatFloat(res.Confidence, 'f', 2, 64),
 		})
 		c.reask()
 	default:
 		c.rejected = 0
-		c.input(signoff.Input{Kind: signoff.InputText, Text: ev.res.Text, Channel: signoff.ChannelVoice})
-	}
-	if len(c.asrPending) > 0 {
-		pcm := c.asrPending[0]
-		c.asrPending = c.asrPending[1:]
-		c.recognize(pcm)
+		c.input(signoff.Input{Kind: signoff.InputText, Text: res.Text, Channel: signoff.ChannelVoice})
 	}
 }
 
@@ -962,7 +968,11 @@ func (c *call) finish(reason string, recordsDone <-chan struct{}) {
 		if c.codecIn == kindUnknown {
 			codec = "none"
 		}
-		sum, d, err := c.recFile.finish(c.rec)
+		r := c.rec.close()
+		sum, d, err := r.sum, r.d, r.err
+		if c.rec.dropped > 0 {
+			c.h.log.Warn("voice: recording has gaps: the disk fell behind", "call", c.id, "frames", c.rec.dropped)
+		}
 		switch {
 		case err != nil:
 			c.h.log.Warn("voice: recording lost", "call", c.id, "err", err)

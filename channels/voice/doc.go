@@ -6,7 +6,10 @@
 //
 // Each call is owned by one goroutine: pion's callbacks, the HTTP handlers
 // and the call's workers (synthesis, recognition, engine replies) post
-// typed events to it, and it alone sends audio, paced by a 20 ms ticker.
+// typed events to it, and it alone sends audio, on a 20 ms clock schedule
+// of sentences synthesised and encoded once and shared between calls. The
+// caller's turn ends as soon as what was said is whole (turn.go): speech is
+// recognised early in each pause, and a number that may go on holds it.
 // Audio processing (G.711, resampling, VAD, DTMF, recordings) is package
 // speech; deciding is package dialog, reached through the small interfaces
 // declared here; speech engines come in through Synthesizer and Recognizer.

@@ -107,16 +107,17 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 }
 
 // newAPI returns a pion API for one call: its own MediaEngine (pion's may not
-// be shared between peer connections), the default interceptors (NACK, RTCP
-// reports) and, in loopback mode, ICE on 127.0.0.1 over UDP only, without
-// mDNS.
+// be shared between peer connections), RTCP reports and, in loopback mode,
+// ICE on 127.0.0.1 over UDP only, without mDNS.
 func newAPI(cfg *Config) (*webrtc.API, error) {
 	m, err := newMediaEngine()
 	if err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	// RTCP reports only: NACK, TWCC and statistics interceptors cost every
+	// packet a copy or a look-up, and a voice call retransmits nothing.
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("voice: interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{}

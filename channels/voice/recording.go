@@ -92,3 +92,75 @@ func (r recFile) discard() {
 func RecordingPath(dir, sha256Hex string) string {
 	return filepath.Join(dir, sha256Hex+".wav")
 }
+
+// recorder writes a call's recording on a goroutine of its own, so that the
+// pacing goroutine never waits on the disk: it hands each 20 ms over by
+// value through a channel.
+type recorder struct {
+	frames  chan recFrame
+	done    chan recResult
+	dropped int // frames not recorded because the writer fell behind; owner only
+}
+
+// recFrame is 20 ms of both directions.
+type recFrame struct {
+	caller, bot   [speech.FrameSamples]int16
+	nCaller, nBot int
+}
+
+// recResult is the recording filed when the call ended.
+type recResult struct {
+	sum string
+	d   time.Duration
+	err error
+}
+
+// recorderQueue is how many frames (2 s) may wait for the disk.
+const recorderQueue = 100
+
+// startRecorder starts a recording in dir.
+func startRecorder(dir string) (*recorder, error) {
+	f, rec, err := createRecording(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &recorder{frames: make(chan recFrame, recorderQueue), done: make(chan recResult, 1)}
+	go r.run(f, rec)
+	return r, nil
+}
+
+func (r *recorder) run(f recFile, rec *speech.Recorder) {
+	var werr error
+	for fr := range r.frames {
+		if werr == nil {
+			werr = rec.Write(fr.caller[:fr.nCaller], fr.bot[:fr.nBot])
+		}
+	}
+	if werr != nil {
+		f.discard()
+		r.done <- recResult{err: fmt.Errorf("voice: recording: %w", werr)}
+		return
+	}
+	sum, d, err := f.finish(rec)
+	r.done <- recResult{sum, d, err}
+}
+
+// write hands 20 ms over to the writer (bot nil while the bot is quiet).
+// It never blocks: a frame the writer has no room for is dropped and
+// counted.
+func (r *recorder) write(caller, bot []int16) {
+	var fr recFrame
+	fr.nCaller = copy(fr.caller[:], caller)
+	fr.nBot = copy(fr.bot[:], bot)
+	select {
+	case r.frames <- fr:
+	default:
+		r.dropped++
+	}
+}
+
+// close ends the recording and returns it once filed.
+func (r *recorder) close() recResult {
+	close(r.frames)
+	return <-r.done
+}

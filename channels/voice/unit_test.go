@@ -237,7 +237,7 @@ func rtpIn(t *testing.T, data []byte) {
 		}
 
 		c.onPacket(rtpPacket{kind: kind, seq: seq, ts: ts, payload: payload}, now)
-		c.onTick(now)
+		c.pace(now, now)
 	}
 }
 
@@ -247,9 +247,8 @@ func fuzzCall(t *testing.T) *call {
 	t.Helper()
 	vad, _ := speech.NewVAD(speech.VADConfig{})
 	dtmf, _ := speech.NewDTMFDetector(speech.SampleRate)
-	outR, _ := speech.NewResampler(speech.SampleRate, 8000)
 	h := &Handler{log: testLog(t), cfg: Config{}.withDefaults()}
-	c := &call{h: h, vad: vad, dtmf: dtmf, outR: outR, jb: newJitterBuffer(jitterDepth),
+	c := &call{h: h, vad: vad, dtmf: dtmf, jb: newJitterBuffer(jitterDepth),
 		records: make(chan record, 1024), replying: true, cat: prompts.For(signoff.LocaleEN)}
 	return c
 }

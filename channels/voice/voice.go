@@ -73,11 +73,20 @@ type Config struct {
 	// Now is the clock of the evidence; default time.Now.
 	Now func() time.Time
 	// VAD tunes the voice activity detector; its SampleRate and Hangover
-	// are set by the call (Hangover from EndSilence).
+	// are set by the call (Hangover from EarlyAfter or EndSilence).
 	VAD speech.VADConfig
 	// EndSilence is the silence that ends the caller's turn; default
 	// 500 ms.
 	EndSilence time.Duration
+	// Hold is the silence that ends the turn instead while the caller
+	// may be saying a number: a digit heard with a level or rising voice
+	// ("two, …"); default 1 s.
+	Hold time.Duration
+	// EarlyAfter is the pause after which the speech so far is
+	// recognised, before the turn ends, so that a whole answer ends it at
+	// once; default 200 ms. Negative: each turn is recognised once, after
+	// EndSilence (for recognisers that charge per request).
+	EarlyAfter time.Duration
 	// Slow makes the bot speak slower and pause longer: elderly mode.
 	Slow bool
 	// MaxCalls bounds the calls at once on this node; default 200.
@@ -105,8 +114,17 @@ func (c Config) withDefaults() Config {
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 30 * time.Second
 	}
+	if c.Hold <= 0 {
+		c.Hold = time.Second
+	}
+	if c.EarlyAfter == 0 {
+		c.EarlyAfter = 200 * time.Millisecond
+	}
 	c.VAD.SampleRate = speech.SampleRate
 	c.VAD.Hangover = c.EndSilence
+	if c.EarlyAfter > 0 {
+		c.VAD.Hangover = min(c.EarlyAfter, c.EndSilence)
+	}
 	return c
 }
 

@@ -51,6 +51,7 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 	sweep := fs.String("sweep", "", "comma-separated concurrency levels, e.g. 10,25,50,75")
 	hold := fs.Duration("hold", 15*time.Second, "how long each concurrent call is held")
 	asJSON := fs.Bool("json", false, "print JSON")
+	serverPID := fs.Int("server-pid", 0, "the server's process id: report its CPU per second of call (Linux /proc)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +101,7 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 				return err
 			}
 		}
+		load0 := loadAverage()
 		r, err := voice.Bench(ctx, base, voice.BenchOptions{Calls: *n, Open: open, Caller: caller, Reply: reply})
 		if err != nil {
 			return err
@@ -114,13 +116,15 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 				s    voice.Stats
 			}{"reply", r.Reply})
 		}
+		load := load0 + " → " + loadAverage()
 		if *asJSON {
 			out["calls"] = *n
+			out["load_average"] = load
 			for _, row := range rows {
 				out[strings.ReplaceAll(row.name, "-", "_")] = stats(row.s)
 			}
 		} else {
-			fmt.Fprintf(stdout, "%d calls\n%-10s %4s %6s %9s %9s %9s\n", *n, "", "n", "failed", "median", "p95", "max")
+			fmt.Fprintf(stdout, "%d calls (load average %s)\n%-10s %4s %6s %9s %9s %9s\n", *n, load, "", "n", "failed", "median", "p95", "max")
 			for _, row := range rows {
 				fmt.Fprintf(stdout, "%-10s %4d %6d %9s %9s %9s\n", row.name, row.s.N, row.s.Failed, ms(row.s.Median), ms(row.s.P95), ms(row.s.Max))
 			}
@@ -133,8 +137,8 @@ func runCallBench(ctx context.Context, args []string, getenv func(string) string
 greeting: offer sent → first greeting audio; keypad: digit → first reply audio;
 barge-in: caller's speech onset → bot silent; reply: last frame of the spoken
 answer ("two") sent → first frame of the bot's answer (embedded PocketSphinx +
-espeak-ng; includes the server VAD's 500 ms end-of-turn silence). All measured
-at the caller.`))
+espeak-ng; the turn ends early on a whole answer, else after the end-of-turn
+silence). All measured at the caller.`))
 		}
 	}
 	if len(levels) > 0 {
@@ -142,26 +146,34 @@ at the caller.`))
 		best := 0
 		if !*asJSON {
 			fmt.Fprintf(stdout, "\nconcurrent calls, each held %v with keypad 9 and a speech burst in turn every 3 s\n", *hold)
-			fmt.Fprintf(stdout, "%6s %9s %8s %8s %11s %8s %11s\n", "calls", "connected", "frames", "late", "worst", "gaps", "worst gap")
+			fmt.Fprintf(stdout, "%6s %9s %8s %8s %11s %8s %11s %9s  %s\n", "calls", "connected", "frames", "late", "worst", "gaps", "worst gap", "cpu/call", "load average")
 		}
 		for i, lv := range levels {
 			if i > 0 {
 				time.Sleep(3 * time.Second) // let the last level's calls end
 			}
+			load0, cpu0, t0 := loadAverage(), processCPU(*serverPID), time.Now()
 			c := voice.Capacity(ctx, base, voice.CapacityOptions{Calls: lv, Hold: *hold, Open: open, Caller: caller})
+			load := load0 + " → " + loadAverage()
+			// Server CPU per second of one call: the level's CPU over its
+			// calls and its whole time (set-up and hang-up included).
+			perCall := "-"
+			if cpu1, el := processCPU(*serverPID), time.Since(t0); cpu0 >= 0 && cpu1 >= 0 && c.Connected > 0 {
+				perCall = ms(time.Duration(float64(cpu1-cpu0) / float64(c.Connected) / el.Seconds()))
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			if c.Connected == lv && c.Late == 0 && lv > best {
 				best = lv
 			}
-			row := map[string]any{"calls": lv, "connected": c.Connected, "frames": c.Frames, "late": c.Late, "worst_ms": ms(c.Worst), "gaps": c.Gaps, "worst_gap_ms": ms(c.WorstGap)}
+			row := map[string]any{"calls": lv, "connected": c.Connected, "frames": c.Frames, "late": c.Late, "worst_ms": ms(c.Worst), "gaps": c.Gaps, "worst_gap_ms": ms(c.WorstGap), "server_cpu_ms_per_call_s": perCall, "load_average": load}
 			if c.Err != nil {
 				row["error"] = c.Err.Error()
 			}
 			rows = append(rows, row)
 			if !*asJSON {
-				fmt.Fprintf(stdout, "%6d %9d %8d %8d %11s %8d %11s\n", lv, c.Connected, c.Frames, c.Late, ms(c.Worst), c.Gaps, ms(c.WorstGap))
+				fmt.Fprintf(stdout, "%6d %9d %8d %8d %11s %8d %11s %9s  %s\n", lv, c.Connected, c.Frames, c.Late, ms(c.Worst), c.Gaps, ms(c.WorstGap), perCall, load)
 				if c.Err != nil {
 					fmt.Fprintf(stdout, "       %d not connected: %v\n", lv-c.Connected, c.Err)
 				}
@@ -176,9 +188,10 @@ frames: bot frames heard while it speaks. late: those more than 40 ms behind
 their 20 ms schedule (arrival times; a frame is due 20 ms after the one before
 was due, or on arrival if earlier, so a skipped or lost frame puts every later
 one behind). gaps: those arriving more than 40 ms + 20 ms after the frame
-before (each stall counted once). The callers run in this process on the same
-2 cores as the server, so their own scheduling delays count against it:
-pessimistic.`))
+before (each stall counted once). cpu/call: the server's CPU per second of
+one call (-server-pid). load average: the machine's 1-minute load before →
+after. The callers run in this process on the same cores as the server, so
+their own scheduling delays count against it: pessimistic.`))
 		}
 	}
 	if *asJSON {
@@ -243,4 +256,47 @@ func loadReply(ctx context.Context, path string) ([]int16, error) {
 
 func stats(s voice.Stats) map[string]any {
 	return map[string]any{"n": s.N, "failed": s.Failed, "median_ms": ms(s.Median), "p95_ms": ms(s.P95), "max_ms": ms(s.Max)}
+}
+
+// loadAverage returns the machine's 1-minute load average, "?" where
+// /proc/loadavg is not to be had.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+// processCPU returns the user and system CPU process pid has used, -1 when
+// pid is 0 or /proc/<pid>/stat cannot be read.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// Fields after the command (which may hold spaces), from the state:
+	// utime and stime are the 14th and 15th fields of the whole line.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return -1
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / hz
 }

@@ -48,6 +48,10 @@ type Config struct {
 	OpenAIBaseURL string   // OPENAI_BASE_URL
 	OpenAIKey     string   // OPENAI_API_KEY
 
+	// A caller's turn ends after SIGNOFF_VAD_SILENCE (500ms), or after
+	// SIGNOFF_VAD_HOLD (1s) while the caller may be saying a number.
+	VADSilence, VADHold time.Duration
+
 	// CourierSecret keys courier tokens (SIGNOFF_COURIER_SECRET, at least
 	// 16 bytes); unset uses a public development secret, logged loudly.
 	CourierSecret    string
@@ -159,6 +163,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	c.Dialog.HandoffTimeout = dur(*handoffTimeout, "SIGNOFF_HANDOFF_TIMEOUT", 5*time.Minute)
 	c.TimerPoll = dur(*poll, "SIGNOFF_TIMER_POLL", 250*time.Millisecond)
 	c.ShutdownTimeout = dur(0, "SIGNOFF_SHUTDOWN_TIMEOUT", 10*time.Second)
+	c.VADSilence, c.VADHold = dur(0, "SIGNOFF_VAD_SILENCE", 500*time.Millisecond), dur(0, "SIGNOFF_VAD_HOLD", time.Second)
 	if err != nil {
 		return Config{}, err
 	}

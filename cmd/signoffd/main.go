@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	tts, asr, closeSpeech := speechEngines(cfg, log)
 	defer closeSpeech()
 	calls, err := voice.New(voice.Config{ICEServers: cfg.ICEServers, Loopback: cfg.ICELoopback, BlobDir: cfg.BlobDir, Slow: cfg.SlowSpeech, MaxCalls: cfg.Prod.MaxCalls,
-		FrameLateness: prod.metrics.FrameLateness},
+		FrameLateness: prod.metrics.FrameLateness, EndSilence: cfg.VADSilence, Hold: cfg.VADHold, EarlyAfter: earlyAfter(cfg)},
 		engine, store, tts, asr, log)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/signoff/signoff/channels/voice"
 	"github.com/signoff/signoff/speech"
@@ -60,4 +61,14 @@ func (a sphinxASR) Recognize(ctx context.Context, pcm []int16, g speech.Grammar)
 	}
 	r, err := a.r.Recognize(ctx, pcm, sg)
 	return speech.Result{Key: r.Key, Text: r.Text, Score: r.Score, Confidence: r.Confidence, Rejected: r.Rejected, Silence: r.Silence}, err
+}
+
+// earlyAfter is the voice channel's Config.EarlyAfter: recognition early in
+// a caller's pauses (200 ms) with the embedded recogniser, which costs only
+// CPU; off (-1) with a remote one, which is paid per request.
+func earlyAfter(cfg Config) time.Duration {
+	if cfg.ASR == "sphinx" {
+		return 0 // the default, 200 ms
+	}
+	return -1
 }

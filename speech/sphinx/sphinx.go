@@ -56,6 +56,10 @@ type Options struct {
 	// Threshold is the lowest Result.Score accepted; DefaultThreshold if 0.
 	// Raise it to reject more readily.
 	Threshold float64
+	// Nice is the niceness (1 to 19) of the threads that decode, so that
+	// recognition yields the CPU to the calls' audio; default 10 (Linux
+	// only). Negative: decode at the caller's priority.
+	Nice int
 }
 
 // A Recognizer recognises utterances against small grammars. It is safe for
@@ -100,6 +104,9 @@ func newRecognizer(opts Options, extra []string) (*Recognizer, error) {
 	opts.Grammars = max(opts.Grammars, 2)
 	if opts.Threshold == 0 {
 		opts.Threshold = DefaultThreshold
+	}
+	if opts.Nice == 0 {
+		opts.Nice = 10
 	}
 	for _, f := range []string{filepath.Join(opts.ModelDir, "mdef"), filepath.Join(opts.ModelDir, "means"), opts.Dict} {
 		if _, err := os.Stat(f); err != nil {
@@ -174,20 +181,27 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, g Grammar) (Res
 	if err != nil {
 		return Result{}, err
 	}
-	answer, err := d.decode(s.answer, pcm)
+	var (
+		answer, garbage decoded
+		words           []string
+	)
+	lowPriority(r.opts.Nice, func() {
+		if answer, err = d.decode(s.answer, pcm); err != nil {
+			return
+		}
+		if words = hypWords(answer.hyp); len(words) == 0 {
+			return
+		}
+		if err = ctx.Err(); err != nil {
+			return
+		}
+		garbage, err = d.decode(s.garbage, pcm)
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	words := hypWords(answer.hyp)
 	if len(words) == 0 {
 		return Result{Rejected: true, Silence: true}, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	garbage, err := d.decode(s.garbage, pcm)
-	if err != nil {
-		return Result{}, err
 	}
 	text := strings.Join(words, " ")
 	score := (answer.score - garbage.score) / float64(max(1, answer.speechFrames()))
