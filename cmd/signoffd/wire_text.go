@@ -109,7 +109,7 @@ func wireText(cfg textConfig, engine *dialog.Engine, store *redisstore.Store, lo
 		disabledRoutes(r, log, "WeChat", cfg.WeChat.Missing()[0], wechat.Path)
 	}
 	t.router = r
-	t.bind = &push.Binding{Next: engine, Dir: dir, Addresses: addrs, Now: time.Now}
+	t.bind = &push.Binding{Next: tracedEngine{engine}, Dir: dir, Addresses: addrs, Now: time.Now}
 	return t, nil
 }
 

@@ -60,6 +60,7 @@ type hub struct {
 	mu       sync.Mutex
 	closed   bool
 	up       bool // the subscription is confirmed; false from a break until Redis confirms again
+	made     bool // the subscription was made once
 	subs     map[signoff.SessionID]map[*listener]struct{}
 	watchers map[*watcher]struct{} // see Store.Watch
 }
@@ -86,7 +87,7 @@ func (h *hub) start(ctx context.Context, rdb redis.UniversalClient, log *slog.Lo
 	}
 	h.ps, h.done = ps, make(chan struct{})
 	h.mu.Lock()
-	h.up = true
+	h.up, h.made = true, true
 	h.mu.Unlock()
 	go func() {
 		defer close(h.done)
@@ -140,6 +141,14 @@ func (h *hub) receive(ctx context.Context, ps *redis.PubSub, log *slog.Logger) {
 			h.dispatch(m, log)
 		}
 	}
+}
+
+// broken reports whether the subscription was made and is now down,
+// waiting for Redis to confirm it again.
+func (h *hub) broken() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.made && !h.up && !h.closed
 }
 
 // restart marks the subscription down and ends every listener; it returns

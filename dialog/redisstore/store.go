@@ -99,11 +99,15 @@ func (s *Store) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
 // need Redis itself (the node's rate limits).
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
-// Ping reports whether Redis answers, for readiness checks. It returns an
-// error of kind signoff.ErrUnavailable when it does not.
+// Ping reports whether Redis answers, and whether the event subscription
+// that live streams hang on is up, for readiness checks. It returns an
+// error of kind signoff.ErrUnavailable when either is down.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return fail("ping", err)
+	}
+	if s.hub.broken() {
+		return signoff.Errorf(signoff.ErrUnavailable, "events_unavailable", "the event subscription is being restored")
 	}
 	return nil
 }

@@ -227,7 +227,7 @@ func startAt(bin, dir string, port int, args ...string) (*Server, error) {
 	s.cmd.Stdout = s.out
 	s.cmd.Stderr = s.out
 	parentDeathSignal(s.cmd)
-	if err := s.cmd.Start(); err != nil {
+	if err := startProcess(s.cmd); err != nil {
 		return nil, fmt.Errorf("redistest: start %s: %w", bin, err)
 	}
 	go func() { _ = s.cmd.Wait(); close(s.done) }()

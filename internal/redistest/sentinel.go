@@ -64,7 +64,7 @@ func NewSentinel(tb testing.TB) *SentinelSet {
 		s.cmd = exec.Command(bin, conf)
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 		parentDeathSignal(s.cmd)
-		if err := s.cmd.Start(); err != nil {
+		if err := startProcess(s.cmd); err != nil {
 			tb.Fatal(err)
 		}
 		go func() { _ = s.cmd.Wait(); close(s.done) }()
