@@ -3,13 +3,21 @@ package voice
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/signoff/signoff"
 	"github.com/signoff/signoff/dialog"
+	"github.com/signoff/signoff/dialog/redisstore"
+	"github.com/signoff/signoff/internal/redistest"
+	"github.com/signoff/signoff/knowledge"
+	"github.com/signoff/signoff/prompts"
+	"github.com/signoff/signoff/speech"
 )
 
 func TestUnsaid(t *testing.T) {
@@ -159,5 +167,100 @@ func TestStreamedAfterBargeIn(t *testing.T) {
 	}
 	if !slices.Equal(c.streamed, []string{"One. Two.", "Three."}) {
 		t.Errorf("streamed %q: want every sentence of reply 2, so the turn does not say them again", c.streamed)
+	}
+}
+
+// gatedAnswerer is a dialog.Answerer that hands its first sentence on,
+// then writes until open is closed (or 5 s), as a model does.
+type gatedAnswerer struct{ open chan struct{} }
+
+func (a gatedAnswerer) Answer(ctx context.Context, q dialog.Question) (dialog.Answer, error) {
+	dialog.Sentences(ctx)(streamFirst)
+	select {
+	case <-a.open:
+	case <-time.After(5 * time.Second):
+	}
+	dialog.Sentences(ctx)(streamSecond)
+	return dialog.Answer{Text: streamFirst + " " + streamSecond, Sources: []string{"test"}, Score: 1}, nil
+}
+
+// TestStreamedAnswerWithEngine: a spoken question through the real engine
+// (on redis) and its answer line: the first sentence is heard before the
+// turn commits, and neither sentence is spoken again with the turn; the
+// menu offered again is.
+func TestStreamedAnswerWithEngine(t *testing.T) {
+	addr, db := redistest.DB(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+	t.Cleanup(func() { rdb.Close() })
+	log := testLog(t)
+	store := redisstore.New(rdb, log)
+	t.Cleanup(func() { store.Close() })
+	gate := gatedAnswerer{open: make(chan struct{})}
+	engine := dialog.New(store, dialog.MergeFunc(knowledge.Merge), dialog.Config{}, log, dialog.WithAnswerer(gate))
+	w := &world{engine: engine, store: store}
+	w.did, w.n = w.open(t, "D-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	tts := &toneTTS{}
+	asr := &scriptASR{answers: []speech.Result{{Text: "what is your refund policy"}}}
+	_, base := server(t, Config{}, engine, store, tts, asr)
+	c, _ := dial(t, base, w.n.SessionID, w.n.Token, CallerOptions{})
+	loudFor(t, c, 200*time.Millisecond, 3*time.Second) // the greeting
+	<-c.Say(buzz(500*time.Millisecond, -20))
+	inAnswer := func(f HeardFrame) bool { return f.RMS > loud && f.RMS < answerRMS*1.5 }
+	var answered time.Time
+	waitFor(t, 6*time.Second, "the answer's first sentence was not heard while the engine was writing", func() bool {
+		fr := c.Heard()
+		for i := 0; i+5 <= len(fr); i++ {
+			if !slices.ContainsFunc(fr[i:i+5], func(f HeardFrame) bool { return !inAnswer(f) }) {
+				answered = fr[i].At
+				return true
+			}
+		}
+		return false
+	})
+	if n := len(w.log(t, "answer")); n != 0 {
+		t.Fatalf("the turn was committed (%d answer entries) before the first sentence was heard", n)
+	}
+	close(gate.open)
+	menuAgain := prompts.For(signoff.LocaleEN).Text("menu.again")
+	waitFor(t, 5*time.Second, "the menu was not offered again", func() bool {
+		return slices.Contains(tts.Texts(), splitSentences(menuAgain)[0])
+	})
+	// The second sentence is louder. Both were handed on before the turn
+	// committed: said again, the first would follow the second, so listen
+	// for as long as both take after the second begins.
+	var second time.Time
+	waitFor(t, 10*time.Second, "the second sentence was not heard", func() bool {
+		fr := c.Heard()
+		for i := 0; i+5 <= len(fr); i++ {
+			if fr[i].At.After(answered) && !slices.ContainsFunc(fr[i:i+5], func(f HeardFrame) bool { return f.RMS < answerRMS*1.5 }) {
+				second = fr[i].At
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Until(second.Add(3500 * time.Millisecond)))
+	runs, n := 0, 0
+	for _, f := range c.Heard() {
+		if inAnswer(f) {
+			n++
+			continue
+		}
+		if n >= 5 {
+			runs++
+		}
+		n = 0
+	}
+	if n >= 5 {
+		runs++
+	}
+	if runs != 1 {
+		t.Errorf("the first sentence was heard %d times, want once", runs)
+	}
+	if !slices.Contains(tts.Texts(), streamSecond) {
+		t.Errorf("synthesised %q: want the second sentence", tts.Texts())
+	}
+	if n := len(w.log(t, "answer")); n != 1 {
+		t.Errorf("%d answer entries in the log, want 1", n)
 	}
 }
