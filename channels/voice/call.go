@@ -71,6 +71,12 @@ type (
 		turn dialog.Turn
 		err  error
 	}
+	// sentenceEvent is a finished sentence of reply n, handed on while the
+	// engine is still writing the rest: it is spoken at once.
+	sentenceEvent struct {
+		n    int
+		text string
+	}
 	candEvent struct {
 		cands []webrtc.ICECandidateInit
 		res   chan error
@@ -211,6 +217,10 @@ type call struct {
 	inputs   []signoff.Input
 	replying bool
 	held     []dialog.Posted
+	replyN   int        // numbers replies, so a sentence is spoken only with its own
+	replyGen int        // gen when the reply began: a barge-in since drops its sentences
+	streamed []string   // sentences of the reply handed on early, spoken or cut off
+	streamU  *utterance // the utterance they are spoken as
 
 	// recording
 	rec       *recorder
@@ -465,6 +475,8 @@ func (c *call) run(s signoff.Session, posted <-chan dialog.Posted) {
 				c.onSynth(ev)
 			case asrDone:
 				c.onRecognized(ev)
+			case sentenceEvent:
+				c.onSentence(ev)
 			case replyDone:
 				if !c.onReply(ev) {
 					reason = "session_gone"
@@ -890,18 +902,42 @@ func (c *call) nextInput() {
 	in := c.inputs[0]
 	c.inputs = c.inputs[1:]
 	c.replying = true
+	c.replyN++
+	n := c.replyN
+	c.replyGen, c.streamed, c.streamU = c.gen, nil, &utterance{}
+	ctx := dialog.WithSentences(c.ctx, func(s string) { c.post(sentenceEvent{n: n, text: s}) })
 	c.spawn(func() {
 		t0 := time.Now()
-		turn, err := c.h.conv.Reply(c.ctx, c.sid, c.token, in)
+		turn, err := c.h.conv.Reply(ctx, c.sid, c.token, in)
 		c.h.log.Debug("voice: replied", "call", c.id, "took", time.Since(t0), "lines", len(turn.Replies))
 		c.post(replyDone{turn: turn, err: err})
 	})
 }
 
-// onReply speaks the engine's answer and then what the feed brought
-// meanwhile. It returns false when the session is gone.
+// onSentence queues a sentence of the reply being written, so the caller
+// hears an answer's first sentence while the rest is still coming. After a
+// barge-in the reply's sentences are dropped: the caller cut them off.
+func (c *call) onSentence(ev sentenceEvent) {
+	if !c.replying || ev.n != c.replyN {
+		return
+	}
+	c.streamed = append(c.streamed, ev.text)
+	if c.gen != c.replyGen {
+		return
+	}
+	for _, t := range splitSentences(ev.text) {
+		c.script = append(c.script, &sentence{text: t, utt: c.streamU, pause: c.pause(sentencePause)})
+	}
+	c.synthNext()
+}
+
+// onReply speaks the engine's answer, less the sentences already spoken
+// while it was written, and then what the feed brought meanwhile. It
+// returns false when the session is gone.
 func (c *call) onReply(ev replyDone) bool {
 	c.replying = false
+	said := c.streamed
+	c.streamed, c.streamU = nil, nil
 	if ev.err != nil {
 		if errors.Is(ev.err, signoff.ErrNotFound) || errors.Is(ev.err, signoff.ErrUnauthorized) {
 			return false
@@ -912,7 +948,9 @@ func (c *call) onReply(ev replyDone) bool {
 		first := s.Lines - len(ev.turn.Replies) // Turn.Session.Transcript holds only the new lines
 		for i, m := range ev.turn.Replies {
 			if first+i >= c.spoken && m.From != signoff.FromRecipient {
-				c.say(m.Text, m.Options)
+				var text string
+				text, said = unsaid(m.Text, said)
+				c.say(text, m.Options)
 			}
 		}
 		c.spoken = max(c.spoken, s.Lines)

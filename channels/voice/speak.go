@@ -41,6 +41,22 @@ func splitSentences(text string) []string {
 	return out
 }
 
+// unsaid returns text without the sentences of said it begins with, in
+// order, and the sentences of said it did not hold (for the next line).
+// Text that does not begin with them is returned whole: better said twice
+// than not at all.
+func unsaid(text string, said []string) (string, []string) {
+	for len(said) > 0 {
+		t := strings.TrimSpace(text)
+		s := strings.TrimSpace(said[0])
+		if !strings.HasPrefix(t, s) {
+			break
+		}
+		text, said = t[len(s):], said[1:]
+	}
+	return text, said
+}
+
 // language is the synthesiser's language for a conversation's locale.
 func language(l signoff.Locale) string {
 	if l == signoff.LocaleEN {
