@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer prod.close(context.WithoutCancel(ctx))
-	helpers, err := knowledgeOptions(ctx, getenv, log)
+	helpers, err := knowledgeOptions(ctx, getenv, log, prod.metrics.Model)
 	if err != nil {
 		return err
 	}
