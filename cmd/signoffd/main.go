@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	chat := webchat.New(tracedEngine{engine}, store, log)
 	var router http.Handler = newRouter(log, prod, hooks, chat, calls, msgs)
-	con, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
+	con, err := wirePages(router, engine, store, &couriers, cfg, getenv, prod.metrics.QueueWait, log)
 	if err != nil {
 		return err
 	}

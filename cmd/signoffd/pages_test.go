@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -419,6 +421,14 @@ func testPagesAuthorization(t *testing.T, url string) {
 	if notes, _ := c["notes"].([]any); len(notes) != 1 {
 		t.Errorf("notes %v, want the one added", c["notes"])
 	}
+	// Claimed from the queue again: the wait is on /metrics.
+	waits := queueWaits(t, url)
+	if status, m := other.call(t, "POST", "/conversations/"+sidA+"/claim", nil, true); status != http.StatusOK {
+		t.Errorf("claim from the queue: %d %v", status, m)
+	}
+	if n := queueWaits(t, url); n != waits+1 {
+		t.Errorf("signoff_handoff_queue_wait_seconds_count went from %d to %d, want one more", waits, n)
+	}
 
 	// Lockout after repeated failures, even with the right password.
 	for range 10 {
@@ -434,6 +444,17 @@ func testPagesAuthorization(t *testing.T, url string) {
 	if status, _ := ann.call(t, "GET", "/me", nil, false); status != http.StatusUnauthorized {
 		t.Errorf("after sign-out: %d, want 401", status)
 	}
+}
+
+// queueWaits reads signoff_handoff_queue_wait_seconds_count off /metrics.
+func queueWaits(t *testing.T, url string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^signoff_handoff_queue_wait_seconds_count (\d+)$`).FindStringSubmatch(get(t, url+"/metrics"))
+	if m == nil {
+		t.Fatal("/metrics lacks signoff_handoff_queue_wait_seconds_count")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // evalAwait returns the value of a JavaScript expression that yields a
