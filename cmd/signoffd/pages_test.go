@@ -265,6 +265,23 @@ func testConsoleTakeover(t *testing.T, url, shots string) {
 	if s["state"] != "awaiting_choice" || s["held"] != false {
 		t.Fatalf("after hand-back: state %v held %v", s["state"], s["held"])
 	}
+
+	// Staff start a video call: the console links to the video page as a
+	// staff viewer, which joins on the console's cookie.
+	agent.do(t, 10*time.Second, chromedp.Click(chromedp.ID("video-start")))
+	agent.waitFor(t, 10*time.Second, `!document.getElementById('video-watch').hidden`)
+	href := eval[string](t, agent, `document.getElementById('video-watch').getAttribute('href')`)
+	if href != "/v/PG-CON-1?role=staff" {
+		t.Fatalf("watch link %q, want /v/PG-CON-1?role=staff", href)
+	}
+	if s := sessionState(t, url, sid, token); s["state"] != "video" {
+		t.Errorf("after starting a video call: state %v, want video", s["state"])
+	}
+	agent.open(t, url+href+"&auto=1")
+	agent.waitFor(t, 20*time.Second, `window.signoff.state.answerAt > 0 || !!window.signoff.state.error`)
+	if e := eval[string](t, agent, `window.signoff.state.error`); e != "" {
+		t.Errorf("the staff viewer did not join on the console's cookie: %s", e)
+	}
 }
 
 func testCourierPage(t *testing.T, url, shots string) {
