@@ -64,6 +64,11 @@ type Config struct {
 	// for the rest of the window. Defaults 10 and 15 minutes.
 	MaxFailures   int64
 	LockoutWindow time.Duration
+	// QueueWait, when set, is told how long each conversation taken from
+	// the handoff queue waited there: from its HandoffAt to the claim.
+	// A direct takeover of a conversation not in the queue, or a claim
+	// that changed nothing, is not reported.
+	QueueWait func(time.Duration)
 }
 
 // CookieName is the console session cookie.
@@ -515,7 +520,25 @@ func (h *Handler) claim(c *gin.Context, s staffSession) {
 		return
 	}
 	t, err := h.conv.Claim(c.Request.Context(), id, s.Name)
+	if w, ok := queueWait(t, s.Name); err == nil && ok && h.cfg.QueueWait != nil {
+		h.cfg.QueueWait(w)
+	}
 	h.answer(c, t, err)
+}
+
+// queueWait is how long the conversation claimed in t waited in the
+// queue: from its HandoffAt to the line that says staff joined, which the
+// claim added at the claim's time. ok is false when the claim added no
+// line (it was staff's already) or the conversation went to the queue in
+// the claim itself (a direct takeover).
+func queueWait(t dialog.Turn, staff string) (time.Duration, bool) {
+	h := t.Session.HandoffAt
+	for _, m := range t.Replies {
+		if m.From == signoff.FromStaff && m.Staff == staff && !h.IsZero() && m.At.After(h) {
+			return m.At.Sub(h), true
+		}
+	}
+	return 0, false
 }
 
 type textBody struct {

@@ -128,6 +128,16 @@ func TestModelAndKnowledgeEndToEnd(t *testing.T) {
 		t.Fatalf("after 对: %v", r)
 	}
 
+	// The model calls are on /metrics: latency by op, and the errors (the
+	// off-list key, the malformed arguments, the hang).
+	metrics := get(t, srv.url+"/metrics")
+	for _, want := range []string{`signoff_model_seconds_count{op="understand"}`, `signoff_model_seconds_count{op="phrase"}`,
+		`signoff_model_errors_total{op="understand"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// A bad operator document on SIGHUP: named in the log, the old index
 	// kept.
 	if err := os.WriteFile(filepath.Join(dir, "zh-CN", "broken.md"), []byte("没有标题\n"), 0o644); err != nil {

@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer prod.close(context.WithoutCancel(ctx))
-	helpers, err := knowledgeOptions(ctx, getenv, log)
+	helpers, err := knowledgeOptions(ctx, getenv, log, prod.metrics.Model)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	chat := webchat.New(tracedEngine{engine}, store, log)
 	var router http.Handler = newRouter(log, prod, hooks, chat, calls, msgs)
-	con, err := wirePages(router, engine, store, &couriers, cfg, getenv, log)
+	con, err := wirePages(router, engine, store, &couriers, cfg, getenv, prod.metrics.QueueWait, log)
 	if err != nil {
 		return err
 	}

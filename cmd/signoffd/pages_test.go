@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,6 +265,23 @@ func testConsoleTakeover(t *testing.T, url, shots string) {
 	if s["state"] != "awaiting_choice" || s["held"] != false {
 		t.Fatalf("after hand-back: state %v held %v", s["state"], s["held"])
 	}
+
+	// Staff start a video call: the console links to the video page as a
+	// staff viewer, which joins on the console's cookie.
+	agent.do(t, 10*time.Second, chromedp.Click(chromedp.ID("video-start")))
+	agent.waitFor(t, 10*time.Second, `!document.getElementById('video-watch').hidden`)
+	href := eval[string](t, agent, `document.getElementById('video-watch').getAttribute('href')`)
+	if href != "/v/PG-CON-1?role=staff" {
+		t.Fatalf("watch link %q, want /v/PG-CON-1?role=staff", href)
+	}
+	if s := sessionState(t, url, sid, token); s["state"] != "video" {
+		t.Errorf("after starting a video call: state %v, want video", s["state"])
+	}
+	agent.open(t, url+href+"&auto=1")
+	agent.waitFor(t, 20*time.Second, `window.signoff.state.answerAt > 0 || !!window.signoff.state.error`)
+	if e := eval[string](t, agent, `window.signoff.state.error`); e != "" {
+		t.Errorf("the staff viewer did not join on the console's cookie: %s", e)
+	}
 }
 
 func testCourierPage(t *testing.T, url, shots string) {
@@ -419,6 +438,14 @@ func testPagesAuthorization(t *testing.T, url string) {
 	if notes, _ := c["notes"].([]any); len(notes) != 1 {
 		t.Errorf("notes %v, want the one added", c["notes"])
 	}
+	// Claimed from the queue again: the wait is on /metrics.
+	waits := queueWaits(t, url)
+	if status, m := other.call(t, "POST", "/conversations/"+sidA+"/claim", nil, true); status != http.StatusOK {
+		t.Errorf("claim from the queue: %d %v", status, m)
+	}
+	if n := queueWaits(t, url); n != waits+1 {
+		t.Errorf("signoff_handoff_queue_wait_seconds_count went from %d to %d, want one more", waits, n)
+	}
 
 	// Lockout after repeated failures, even with the right password.
 	for range 10 {
@@ -434,6 +461,17 @@ func testPagesAuthorization(t *testing.T, url string) {
 	if status, _ := ann.call(t, "GET", "/me", nil, false); status != http.StatusUnauthorized {
 		t.Errorf("after sign-out: %d, want 401", status)
 	}
+}
+
+// queueWaits reads signoff_handoff_queue_wait_seconds_count off /metrics.
+func queueWaits(t *testing.T, url string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^signoff_handoff_queue_wait_seconds_count (\d+)$`).FindStringSubmatch(get(t, url+"/metrics"))
+	if m == nil {
+		t.Fatal("/metrics lacks signoff_handoff_queue_wait_seconds_count")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // evalAwait returns the value of a JavaScript expression that yields a

@@ -17,8 +17,10 @@ import (
 // SIGNOFF_LLM_MODEL names one, the language model, and returns them as
 // engine options. SIGNOFF_KNOWLEDGE_DIR/<locale>/*.md add to or replace the
 // embedded documents; SIGHUP reads them again, keeping the old index when a
-// file is bad. The reload goroutine ends with ctx.
-func knowledgeOptions(ctx context.Context, getenv func(string) string, log *slog.Logger) ([]dialog.EngineOption, error) {
+// file is bad. The reload goroutine ends with ctx. observe, when not nil,
+// is called around each model call (the metrics' Model).
+func knowledgeOptions(ctx context.Context, getenv func(string) string, log *slog.Logger,
+	observe func(context.Context, string) (context.Context, func(error))) ([]dialog.EngineOption, error) {
 	var opts []knowledge.Option
 	dir := getenv("SIGNOFF_KNOWLEDGE_DIR")
 	if dir != "" {
@@ -29,6 +31,7 @@ func knowledgeOptions(ctx context.Context, getenv func(string) string, log *slog
 		return nil, err
 	}
 	var model *llm.Client
+	cfg.Observe = observe
 	if withModel {
 		if model, err = llm.New(cfg, log); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,8 +22,9 @@ import (
 // ("name:role:bcrypt-hash", comma-separated) or the file SIGNOFF_STAFF_FILE
 // (one a line); `signoffctl hash-password` makes the hash. It returns the
 // console, whose StaffFromRequest other routes use to let staff in.
+// queueWait is told how long each handoff claimed waited (the metrics').
 func wirePages(router http.Handler, engine *dialog.Engine, store *redisstore.Store, couriers *channels.CourierTokens,
-	cfg Config, getenv func(string) string, log *slog.Logger) (*console.Handler, error) {
+	cfg Config, getenv func(string) string, queueWait func(time.Duration), log *slog.Logger) (*console.Handler, error) {
 	r, ok := router.(gin.IRoutes)
 	if !ok {
 		return nil, fmt.Errorf("pages: router is a %T, not a gin router", router)
@@ -42,7 +44,8 @@ func wirePages(router http.Handler, engine *dialog.Engine, store *redisstore.Sto
 	if len(accounts) == 0 {
 		log.Warn("no staff accounts: the console at /console lets nobody in; set SIGNOFF_STAFF or SIGNOFF_STAFF_FILE")
 	}
-	con := console.New(console.Config{Accounts: accounts, SecureCookie: strings.HasPrefix(cfg.PublicURL, "https://")},
+	con := console.New(console.Config{Accounts: accounts, SecureCookie: strings.HasPrefix(cfg.PublicURL, "https://"),
+		QueueWait: queueWait},
 		engine, store, store, log)
 	con.Register(r)
 	courier.New(store, couriers, log).Register(r)

@@ -48,6 +48,11 @@ type Config struct {
 	// in a row (default 5) and lets a probe through after BreakFor (10 s).
 	BreakAfter uint32
 	BreakFor   time.Duration
+	// Observe, when set, is called before each Understand ("understand")
+	// and Phrase ("phrase") call with the call's context; the call runs on
+	// the context it returns, and done is given the call's error when it is
+	// over. cmd/signoffd passes the metrics' Model here.
+	Observe func(ctx context.Context, op string) (context.Context, func(err error))
 }
 
 // FromEnv reads the configuration from the environment. ok is false when no
@@ -69,6 +74,7 @@ type Client struct {
 	model   string
 	timeout time.Duration
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	observe func(ctx context.Context, op string) (context.Context, func(err error))
 	log     *slog.Logger
 }
 
@@ -96,7 +102,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if cfg.BreakFor <= 0 {
 		cfg.BreakFor = 10 * time.Second
 	}
-	c := &Client{api: openai.NewClientWithConfig(oc), model: cfg.Model, timeout: cfg.Timeout, log: log}
+	c := &Client{api: openai.NewClientWithConfig(oc), model: cfg.Model, timeout: cfg.Timeout, observe: cfg.Observe, log: log}
 	c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "llm",
 		Timeout:     cfg.BreakFor,
@@ -115,6 +121,15 @@ func (c *Client) Model() string { return c.model }
 
 // Breaker returns the circuit breaker's state: closed, half-open or open.
 func (c *Client) Breaker() string { return c.breaker.State().String() }
+
+// observed starts the observer's record of one call of op, if there is an
+// observer.
+func (c *Client) observed(ctx context.Context, op string) (context.Context, func(error)) {
+	if c.observe == nil {
+		return ctx, func(error) {}
+	}
+	return c.observe(ctx, op)
+}
 
 var errCallerGone = errors.New("llm: the caller gave up")
 
@@ -165,7 +180,9 @@ func retryable(ctx context.Context, err error) bool {
 // tool call place_reply, whose choice enum is exactly the offered keys plus
 // "question" and "unclear". A key outside it, malformed arguments or no
 // tool call at all is an error.
-func (c *Client) Understand(ctx context.Context, req dialog.UnderstandRequest) (dialog.Understanding, error) {
+func (c *Client) Understand(ctx context.Context, req dialog.UnderstandRequest) (u dialog.Understanding, err error) {
+	ctx, done := c.observed(ctx, "understand")
+	defer func() { done(err) }()
 	cat := prompts.For(req.Locale)
 	allowed := make([]string, 0, len(req.Offered)+2)
 	var opts strings.Builder
@@ -253,7 +270,9 @@ func truncate(s string, n int) string {
 // sentence goes to sentence as soon as its end mark has arrived and the
 // next character shows it is over. A call that fails after a sentence was
 // handed on is not retried (it cannot be unsaid).
-func (c *Client) Phrase(ctx context.Context, req knowledge.PhraseRequest, sentence func(string)) (string, error) {
+func (c *Client) Phrase(ctx context.Context, req knowledge.PhraseRequest, sentence func(string)) (_ string, err error) {
+	ctx, done := c.observed(ctx, "phrase")
+	defer func() { done(err) }()
 	cat := prompts.For(req.Locale)
 	var passages strings.Builder
 	for i, p := range req.Passages {
@@ -274,7 +293,7 @@ func (c *Client) Phrase(ctx context.Context, req knowledge.PhraseRequest, senten
 		Stream:    true,
 	}
 	var all strings.Builder
-	err := c.call(ctx, func(ctx context.Context) error {
+	err = c.call(ctx, func(ctx context.Context) error {
 		all.Reset()
 		said := false
 		sp := knowledge.NewSplitter(func(s string) { said = true; sentence(s) })

@@ -279,3 +279,78 @@ func TestFromEnv(t *testing.T) {
 		t.Error("a model is configured with nothing set")
 	}
 }
+
+type ctxKey struct{}
+
+// roundTripper records whether each request's context carries ctxKey.
+type roundTripper struct{ marked atomic.Int32 }
+
+func (rt *roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Context().Value(ctxKey{}) != nil {
+		rt.marked.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestObserve: the observer sees each Understand and Phrase call once, by
+// op, retries included in the one call; the request runs on the context it
+// returns; done gets the call's error.
+func TestObserve(t *testing.T) {
+	var fail atomic.Bool
+	srv := openaitest.New(t, func(r openaitest.Request) openaitest.Reply {
+		if fail.Load() {
+			return openaitest.Reply{Status: 400}
+		}
+		if r.Stream {
+			return openaitest.Stream(0, "Yes. ", "It is.")
+		}
+		return openaitest.ToolCall(ToolName, `{"choice":"1"}`)
+	})
+	type call struct {
+		op  string
+		err error
+	}
+	var (
+		mu    sync.Mutex
+		calls []call
+	)
+	rt := &roundTripper{}
+	c, err := New(Config{BaseURL: srv.URL(), Model: "m", Timeout: time.Second, BreakFor: time.Hour,
+		HTTPClient: &http.Client{Transport: rt},
+		Observe: func(ctx context.Context, op string) (context.Context, func(error)) {
+			return context.WithValue(ctx, ctxKey{}, op), func(err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls = append(calls, call{op, err})
+			}
+		}}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phrase := func() error {
+		_, err := c.Phrase(context.Background(), knowledge.PhraseRequest{Locale: signoff.LocaleEN, Question: "q", Passages: []string{"p"}},
+			func(string) {})
+		return err
+	}
+	if _, err := understand(c, "now"); err != nil {
+		t.Fatal(err)
+	}
+	if err := phrase(); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	_, uerr := understand(c, "now")
+	perr := phrase()
+	if uerr == nil || perr == nil {
+		t.Fatalf("errors %v, %v; want both calls to fail on a 400", uerr, perr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []call{{"understand", nil}, {"phrase", nil}, {"understand", uerr}, {"phrase", perr}}
+	if !slices.Equal(calls, want) {
+		t.Errorf("observed %v, want %v", calls, want)
+	}
+	if n := rt.marked.Load(); n != 4 {
+		t.Errorf("%d of 4 requests ran on the observer's context", n)
+	}
+}

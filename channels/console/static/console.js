@@ -39,6 +39,7 @@
     $('claim').addEventListener('click', () => act('claim'));
     $('handback').addEventListener('click', () => act('handback'));
     $('release').addEventListener('click', () => act('release'));
+    $('video-start').addEventListener('click', startVideo);
     $('say').addEventListener('submit', (e) => { e.preventDefault(); writeText('say', $('say-text')); });
     $('note').addEventListener('submit', (e) => { e.preventDefault(); writeText('notes', $('note-text')); });
     const res = await api('/me');
@@ -243,6 +244,29 @@
     $('handback').disabled = ended || !c.staff || (!mine && !sup);
     $('release').disabled = ended || !c.staff || (!mine && !sup);
     $('say-text').disabled = $('say-btn').disabled = !mine || ended;
+    // A video call: staff watch it on the video page, signed in by this
+    // console's cookie.
+    const delivery = (st.conv && st.conv.delivery) || c.delivery || '';
+    $('video-start').disabled = ended || c.state === 'video';
+    $('video-watch').hidden = c.state !== 'video';
+    $('video-watch').href = '/v/' + encodeURIComponent(delivery) + '?role=staff';
+  }
+
+  // startVideo asks the delivery's courier for a video call (POST
+  // /v1/deliveries/{delivery}/video, staff only).
+  async function startVideo() {
+    showError('');
+    const res = await fetch('/v1/deliveries/' + encodeURIComponent(st.conv.delivery) + '/video', {
+      method: 'POST', cache: 'no-store', credentials: 'same-origin', headers: { 'X-CSRF-Token': st.me.csrf },
+    });
+    if (!res.ok) {
+      let msg = 'the video call did not start';
+      try { msg = (await res.json()).error.message; } catch (_) { /* keep */ }
+      showError(msg);
+      return;
+    }
+    const r = await res.json();
+    renderDetailState(Object.assign({}, st.conv, { state: r.state }));
   }
 
   function renderNotes(notes) {

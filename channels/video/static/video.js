@@ -18,7 +18,19 @@
   };
   const q = new URLSearchParams(location.search);
   const role = q.get('role') || 'recipient';
-  const token = q.get('t') || '';
+  // Staff opening the page from the console come with its cookie and no
+  // token: the join carries the console session's CSRF token, and a secret
+  // of this page's own becomes the peer's credential for what follows.
+  let token = q.get('t') || '';
+  let csrf = '';
+  async function consoleSession() {
+    if (role !== 'staff' || token) return;
+    const res = await fetch('/console/api/me', { cache: 'no-store', credentials: 'same-origin' });
+    if (!res.ok) throw new Error('sign in to the staff console first');
+    csrf = (await res.json()).csrf;
+    const b = crypto.getRandomValues(new Uint8Array(24));
+    token = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
   const delivery = decodeURIComponent(location.pathname.split('/').pop());
   let lang = (q.get('lang') || navigator.language || 'zh-CN').toLowerCase().startsWith('en') ? 'en' : 'zh-CN';
   const $ = (id) => document.getElementById(id);
@@ -78,6 +90,7 @@
   async function join() {
     state.error = '';
     try {
+      await consoleSession();
       pc = new RTCPeerConnection();
       pc.ontrack = onTrack;
       pc.onconnectionstatechange = () => {
@@ -103,7 +116,8 @@
       await gathered(pc);
       state.offerAt = Date.now();
       const res = await fetch(`/v1/rooms/${encodeURIComponent(delivery)}/join?role=${encodeURIComponent(role)}`, {
-        method: 'POST', headers: { 'Content-Type': 'application/sdp', ...auth() }, body: pc.localDescription.sdp,
+        method: 'POST', headers: { 'Content-Type': 'application/sdp', ...auth(), ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
+        body: pc.localDescription.sdp,
       });
       if (res.status !== 201) throw new Error('join: ' + res.status + ' ' + (await res.text()));
       loc = new URL(res.headers.get('Location'), res.url).href;
