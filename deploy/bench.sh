@@ -31,7 +31,7 @@ if [[ ${1:-} == call ]]; then
 fi
 
 SIGNOFF_ICE_LOOPBACK=1 SIGNOFF_BLOB_DIR="$tmp/blobs" REDIS_URL="redis://127.0.0.1:$rport/0" SIGNOFF_ADDR="127.0.0.1:$sport" SIGNOFF_WEBHOOK_SECRET="$secret" \
-	SIGNOFF_LOG_LEVEL=warn SIGNOFF_DEBUG_ADDR="${SIGNOFF_DEBUG_ADDR:-}" bin/signoffd >"$tmp/signoffd.log" 2>&1 &
+	SIGNOFF_LOG_LEVEL=warn SIGNOFF_RATE_LIMITS="${SIGNOFF_RATE_LIMITS:-off}" SIGNOFF_DEBUG_ADDR="${SIGNOFF_DEBUG_ADDR:-}" bin/signoffd >"$tmp/signoffd.log" 2>&1 &
 spid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sport/readyz" >/dev/null && break; sleep 0.1; done
 
