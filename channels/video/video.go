@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"os"
 	"strings"
@@ -278,11 +277,11 @@ func (h *Handler) join(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	if !hasType(c, "application/sdp") {
-		h.unsupported(c, "application/sdp")
+	if !channels.HasType(c, "application/sdp") {
+		channels.Unsupported(c, h.log, "application/sdp")
 		return
 	}
-	body, err := readBody(c, MaxOffer)
+	body, err := channels.ReadBody(c, MaxOffer)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -450,11 +449,11 @@ func (h *Handler) answer(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	if !hasType(c, "application/sdp") {
-		h.unsupported(c, "application/sdp")
+	if !channels.HasType(c, "application/sdp") {
+		channels.Unsupported(c, h.log, "application/sdp")
 		return
 	}
-	body, err := readBody(c, MaxOffer)
+	body, err := channels.ReadBody(c, MaxOffer)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -477,11 +476,11 @@ func (h *Handler) patch(c *gin.Context) {
 		channels.WriteError(c, h.log, err)
 		return
 	}
-	if !hasType(c, "application/trickle-ice-sdpfrag") {
-		h.unsupported(c, "application/trickle-ice-sdpfrag")
+	if !channels.HasType(c, "application/trickle-ice-sdpfrag") {
+		channels.Unsupported(c, h.log, "application/trickle-ice-sdpfrag")
 		return
 	}
-	body, err := readBody(c, MaxSDPFrag)
+	body, err := channels.ReadBody(c, MaxSDPFrag)
 	if err != nil {
 		channels.WriteError(c, h.log, err)
 		return
@@ -534,31 +533,6 @@ func (h *Handler) start(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"session_id": s.ID, "state": s.State})
-}
-
-// unsupported answers 415 with the JSON error body.
-func (h *Handler) unsupported(c *gin.Context, want string) {
-	h.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request refused",
-		slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
-		slog.Int("status", http.StatusUnsupportedMediaType), slog.String("code", "unsupported_media_type"))
-	c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, channels.ErrorBody{Error: channels.ErrorDetail{
-		Code: "unsupported_media_type", Message: "the body must be " + want}})
-}
-
-func hasType(c *gin.Context, want string) bool {
-	t, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	return err == nil && strings.EqualFold(t, want)
-}
-
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	if err != nil {
-		return nil, signoff.Wrap(signoff.ErrInvalid, "bad_body", "the body could not be read", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, signoff.Errorf(signoff.ErrTooLarge, "body_too_large", "the body is over %d bytes", limit)
-	}
-	return b, nil
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
