@@ -17,12 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/signoff/signoff"
-	"github.com/signoff/signoff/dialog"
-	"github.com/signoff/signoff/dialog/redisstore"
 	"github.com/signoff/signoff/internal/redistest"
 )
 
@@ -53,7 +49,7 @@ func TestPages(t *testing.T) {
 	t.Run("Console", func(t *testing.T) { testConsoleTakeover(t, srv.url, shots) })
 	t.Run("Courier", func(t *testing.T) { testCourierPage(t, srv.url, shots) })
 	t.Run("Authorization", func(t *testing.T) { testPagesAuthorization(t, srv.url) })
-	t.Run("ProofPhoto", func(t *testing.T) { testProofPhoto(t, srv.url, redisAddr) })
+	t.Run("ProofPhoto", func(t *testing.T) { testProofPhoto(t, srv.url) })
 }
 
 // openWithCourier opens a delivery carried by courier and returns the
@@ -487,36 +483,27 @@ func evalAwait[T any](t *testing.T, b *browser, limit time.Duration, expr string
 	return v
 }
 
-// testProofPhoto: a transcript line carrying an image (as the proof
-// endpoint posts it) shows on the recipient page as a picture with a text
-// alternative. The line is committed straight through the store, as
-// another node would.
-func testProofPhoto(t *testing.T, url, redisAddr string) {
-	sid, token, link := openDelivery(t, url, "PG-PHOTO-1", "en")
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-	defer rdb.Close()
-	store := redisstore.New(rdb, nil)
-	ctx := context.Background()
-	s, _, err := store.LoadSession(ctx, signoff.SessionID(sid))
-	if err != nil {
-		t.Fatal(err)
+// testProofPhoto: the courier's photo, uploaded through the proof endpoint
+// with the courier token of the opening webhook's answer, shows on the
+// recipient page as a picture that really loads (the page authorises the
+// <img> with the recipient's token), with a text alternative.
+func testProofPhoto(t *testing.T, url string) {
+	body := opening("PG-PHOTO-1")
+	body["data"].(map[string]any)["recipient"].(map[string]any)["locale"] = "en"
+	status, open := sendWebhook(t, url, "msg_PG-PHOTO-1", body)
+	if status != http.StatusAccepted {
+		t.Fatalf("opening webhook: %d %v, want 202", status, open)
 	}
-	line := signoff.Message{From: signoff.FromBot, Text: "The courier sent a photo.", Image: "/c-assets/courier.css?photo", At: time.Now()}
-	seq := s.Lines
-	s.Version++
-	s.Lines++
-	if err := store.Commit(ctx, dialog.Change{Delivery: s.DeliveryID, Session: &s, Timer: s.Deadline,
-		Publish: []dialog.Posted{{Seq: seq, Message: line}}}); err != nil {
-		t.Fatal(err)
+	link, _ := open["recipient_url"].(string)
+	courierToken, _ := open["courier_token"].(string)
+	if status, ans := uploadProof(t, url, "PG-PHOTO-1", courierToken, testJPEG(t, 7)); status != http.StatusCreated {
+		t.Fatalf("proof upload: %d %v, want 201", status, ans)
 	}
 	b := newBrowser(t, "")
 	b.do(t, 10*time.Second, chromedp.EmulateViewport(360, 740))
 	b.open(t, link)
-	b.waitFor(t, 10*time.Second, `!!document.querySelector('#transcript li img.proof')`)
-	if got := eval[string](t, b, `(i => i.getAttribute('src') + ' | ' + i.alt)(document.querySelector('#transcript li img.proof'))`); got != "/c-assets/courier.css?photo | The courier's photo of the delivered parcel" {
-		t.Errorf("proof picture: %q", got)
-	}
-	if tr := transcript(sessionState(t, url, sid, token)); tr[len(tr)-1]["image"] != line.Image {
-		t.Errorf("the API's last line %v, want the image", tr[len(tr)-1])
+	b.waitFor(t, 10*time.Second, `(i => !!i && i.complete && i.naturalWidth > 0)(document.querySelector('#transcript li img.proof'))`)
+	if got := eval[string](t, b, `document.querySelector('#transcript li img.proof').alt`); got != "The courier's photo of the delivered parcel" {
+		t.Errorf("proof picture's alt: %q", got)
 	}
 }

@@ -437,7 +437,9 @@
     if (m.image && m.image.startsWith('/')) { // our own origin only
       const img = document.createElement('img');
       img.className = 'proof';
-      img.src = m.image;
+      // An <img> cannot send the Authorization header: the token rides in
+      // the query, as for the event stream.
+      img.src = m.image + (m.image.includes('?') ? '&' : '?') + 't=' + encodeURIComponent(token);
       img.alt = t('proofAlt');
       li.append(img);
     }
